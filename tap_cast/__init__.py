@@ -1,0 +1,1 @@
+"""tap-cast: Singer tap for the Cast.app Analytics API."""

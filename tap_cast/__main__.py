@@ -1,0 +1,5 @@
+"""Allow ``python -m tap_cast``."""
+
+from tap_cast.tap import TapCast
+
+TapCast.cli()

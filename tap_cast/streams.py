@@ -1,0 +1,463 @@
+"""Cast.app streams: one class per documented endpoint, plus the timeline as rows.
+
+Vendor field names are mapped to warehouse-safe snake_case here and nowhere else.
+Cast sends timestamps without an offset (``2022-12-20T22:54:33``); the API does not say
+which zone they are in, and we read them as UTC (see README, "Known unknowns").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import typing as t
+from functools import cached_property
+
+from singer_sdk import typing as th
+
+from tap_cast.client import CastPagePaginator, CastStream
+from tap_common.records import parse_timestamp, split_unmapped, utc_iso
+from tap_common.stream import VendorDataError, partition_label
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+EVENT_TYPES = ("delivered", "view", "play", "action", "feedback")
+
+# Vendor name -> column, per endpoint.
+CAMPAIGN_COLUMNS = {
+    "id": "id",
+    "org_id": "org_id",
+    "cast_id": "cast_id",
+    "name": "name",
+    "generate_group": "generation_id",
+    "condition_data": "condition_data",
+    "PROCESSING": "processing_count",
+    "FINISHED": "finished_count",
+    "FAILED": "failed_count",
+    "SKIPPED": "skipped_count",
+    "TOTAL": "total_count",
+    "error_message": "error_message",
+    "status": "status",
+    "is_archived": "is_archived",
+    "created_at": "created_at",
+    "delivery_reminders": "delivery_reminders",
+    "delivery_date": "delivery_date",
+    "scheduled_delivery_id": "scheduled_delivery_id",
+    "scheduled_delivery_date": "scheduled_delivery_date",
+    "schedule_delivery_occurred": "schedule_delivery_occurred",
+}
+CAMPAIGN_TIMESTAMPS = ("created_at", "delivery_date", "scheduled_delivery_date")
+
+SUMMARY_COUNTERS = tuple(
+    f"{kind}_{event}"
+    for kind in ("unique", "total")
+    for event in ("view", "play", "action", "feedback")
+)
+ANALYTICS_OBJECTS = (
+    "timeline",
+    "scenes_watched",
+    "actions_clicked",
+    "feedbacks",
+    "user_agents",
+    "languages",
+)
+
+EVENT_FIELDS = (
+    "event_at",
+    "event_type",
+    "ip_address",
+    "contact_id",
+    "contact_email",
+    "contact_name",
+    "contact_phone",
+    "device_type",
+    "os_name",
+    "browser_name",
+    "status",
+)
+# The surrogate key hashes what identifies an event, not the contact's mutable details
+# (email, name, phone, status), so a contact edit does not duplicate past events.
+EVENT_KEY_FIELDS = (
+    "event_at",
+    "contact_id",
+    "ip_address",
+    "device_type",
+    "os_name",
+    "browser_name",
+)
+
+SUMMARY_COLUMNS = {
+    "loadTime": "load_time",  # number of views
+    "play": "play",
+    "click.action": "click_action",
+    "feedback": "feedback",
+    "email_delivered": "email_delivered",
+}
+
+UNMAPPED = th.Property(
+    "unmapped_fields",
+    th.ObjectType(),
+    description="Fields the vendor sent that this tap does not map yet, kept verbatim.",
+)
+ANY_ARRAY = th.ArrayType(th.AnyType())
+
+
+def _int(name: str, description: str = "") -> th.Property:
+    return th.Property(name, th.IntegerType(), description=description or None)
+
+
+class CampaignsStream(CastStream):
+    """GET /cast/{cast_id}/generation: the campaigns (generations) of each configured cast."""
+
+    name = "campaigns"
+    path = "/cast/{cast_id}/generation"
+    primary_keys = ("id",)
+    replication_key = None
+
+    schema = th.PropertiesList(
+        th.Property("id", th.IntegerType(), required=True, description="Campaign id."),
+        _int("org_id"),
+        th.Property("cast_id", th.IntegerType(), required=True, description="Cast (project) id."),
+        th.Property("name", th.StringType()),
+        th.Property(
+            "generation_id",
+            th.StringType(),
+            required=True,
+            description="The vendor's generate_group, used as generation_id by the analytics "
+            "endpoints.",
+        ),
+        th.Property("condition_data", th.ObjectType()),
+        _int("processing_count", "Vendor PROCESSING."),
+        _int("finished_count", "Vendor FINISHED."),
+        _int("failed_count", "Vendor FAILED."),
+        _int("skipped_count", "Vendor SKIPPED."),
+        _int("total_count", "Vendor TOTAL."),
+        th.Property("error_message", th.StringType()),
+        th.Property("status", th.StringType()),
+        th.Property("is_archived", th.BooleanType()),
+        th.Property("created_at", th.DateTimeType()),
+        th.Property("delivery_reminders", ANY_ARRAY),
+        th.Property("delivery_date", th.DateTimeType()),
+        th.Property("scheduled_delivery_id", th.StringType()),
+        th.Property("scheduled_delivery_date", th.DateTimeType()),
+        th.Property("schedule_delivery_occurred", th.BooleanType()),
+        UNMAPPED,
+    ).to_dict()
+
+    @property
+    def partitions(self) -> list[dict]:
+        return [{"cast_id": cast_id} for cast_id in self.config["cast_ids"]]
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if not isinstance(body, list):
+            msg = f"expected a JSON array of campaigns, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        return body
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict:
+        mapped, unmapped = split_unmapped(row, CAMPAIGN_COLUMNS)
+        record = {CAMPAIGN_COLUMNS[k]: v for k, v in mapped.items()}
+        record.setdefault("cast_id", context["cast_id"] if context else None)
+        for field in CAMPAIGN_TIMESTAMPS:
+            record[field] = utc_iso(record.get(field), field=field)
+        record["unmapped_fields"] = unmapped
+        return record
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        return {
+            "cast_id": record["cast_id"],
+            "generation_id": record["generation_id"],
+            "campaign_id": record["id"],
+        }
+
+
+class CampaignAnalyticsStream(CastStream):
+    """GET .../generation/{generation_id}/analytics: one row per campaign."""
+
+    name = "campaign_analytics"
+    path = "/cast/{cast_id}/generation/{generation_id}/analytics"
+    primary_keys = ("cast_id", "generation_id")
+    replication_key = None
+    parent_stream_type = CampaignsStream
+    skip_not_found = True
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no per-campaign state
+
+    schema = th.PropertiesList(
+        th.Property("cast_id", th.IntegerType(), required=True),
+        th.Property("generation_id", th.StringType(), required=True),
+        _int("campaign_id"),
+        *(_int(name) for name in SUMMARY_COUNTERS),
+        th.Property("timeline", th.ObjectType(), description="Vendor timeline, verbatim."),
+        th.Property("scenes_watched", ANY_ARRAY),
+        th.Property("actions_clicked", ANY_ARRAY),
+        th.Property("feedbacks", ANY_ARRAY),
+        th.Property("user_agents", th.ObjectType()),
+        th.Property("languages", th.ObjectType()),
+        UNMAPPED,
+    ).to_dict()
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if not isinstance(body, dict):
+            msg = f"expected a JSON object of analytics, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        return [body]
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict:
+        assert context is not None
+        mapped, unmapped = split_unmapped(row, ("summary", *ANALYTICS_OBJECTS))
+        summary, unmapped_summary = split_unmapped(mapped.get("summary") or {}, SUMMARY_COUNTERS)
+        if unmapped_summary:
+            unmapped = {**(unmapped or {}), "summary": unmapped_summary}
+        return {
+            "cast_id": context["cast_id"],
+            "generation_id": context["generation_id"],
+            "campaign_id": context.get("campaign_id"),
+            **{name: summary.get(name) for name in SUMMARY_COUNTERS},
+            **{name: mapped.get(name) for name in ANALYTICS_OBJECTS},
+            "unmapped_fields": unmapped,
+        }
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        # The timeline rows come from this same response: hand them over, no second request.
+        key = (record["cast_id"], record["generation_id"])
+        self._tap.timeline_handoff[key] = record["timeline"]  # type: ignore[attr-defined]
+        return {"cast_id": record["cast_id"], "generation_id": record["generation_id"]}
+
+
+class CampaignTimelineStream(CastStream):
+    """The analytics timeline buckets as rows, so engagement charts need no JSON functions."""
+
+    name = "campaign_timeline"
+    path = "/cast/{cast_id}/generation/{generation_id}/analytics"
+    primary_keys = ("cast_id", "generation_id", "event_type", "event_dt")
+    replication_key = None
+    parent_stream_type = CampaignAnalyticsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    schema = th.PropertiesList(
+        th.Property("cast_id", th.IntegerType(), required=True),
+        th.Property("generation_id", th.StringType(), required=True),
+        th.Property("event_type", th.StringType(), required=True),
+        th.Property("event_dt", th.DateTimeType(), required=True, description="Bucket start."),
+        _int("count", "Events in the bucket."),
+        th.Property("frequency", th.StringType(), description="Bucket width, e.g. 1H."),
+        UNMAPPED,
+    ).to_dict()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        key = (context["cast_id"], context["generation_id"])
+        timeline = self._tap.timeline_handoff.pop(key, None)  # type: ignore[attr-defined]
+        if not timeline:
+            return
+        frequency = timeline.get("frequency")
+        for event_type, buckets in (timeline.get("items") or {}).items():
+            for bucket in buckets or []:
+                mapped, unmapped = split_unmapped(bucket, ("event_dt", "count"))
+                yield {
+                    "cast_id": context["cast_id"],
+                    "generation_id": context["generation_id"],
+                    "event_type": event_type,
+                    "event_dt": utc_iso(mapped.get("event_dt"), field="event_dt"),
+                    "count": mapped.get("count"),
+                    "frequency": frequency,
+                    "unmapped_fields": unmapped,
+                }
+
+
+class NewestFirstPaginator(CastPagePaginator):
+    """Event pages, with an early stop once the pages reach events older than the bookmark.
+
+    The API has no date filter and serves events newest first. We stop when a page's
+    oldest event is older than ``since``, but only while every page read so far really
+    was newest first (within the page and across the page boundary). Once a page breaks
+    that order, the stream reads every page and filters on our side.
+    """
+
+    def __init__(self, stream: AnalyticsEventsStream, page_size: int, since: dt.datetime | None):
+        super().__init__(stream, page_size)
+        self.since = since
+        self.ordered = True
+        self.previous_oldest: dt.datetime | None = None
+        self.stopped_early = False
+
+    def has_more(self, response: requests.Response) -> bool:
+        if not super().has_more(response):
+            return False
+        if self.since is None:
+            return True
+        results = self.stream.json_body(response)["results"]
+        times = [parse_timestamp(event.get("event_at"), field="event_at") for event in results]
+        page_ordered = all(a >= b for a, b in zip(times, times[1:], strict=False))
+        if self.previous_oldest is not None and times[0] > self.previous_oldest:
+            page_ordered = False
+        if self.ordered and not page_ordered:
+            self.ordered = False
+            self.stream.logger.warning(
+                "%s: events for %s are not newest first; reading every page instead of "
+                "stopping at the bookmark.",
+                self.stream.name,
+                partition_label(self.stream.partition),
+            )
+        self.previous_oldest = times[-1]
+        if self.ordered and times[-1] < self.since:
+            self.stopped_early = True
+            return False
+        return True
+
+
+class AnalyticsEventsStream(CastStream):
+    """GET .../analytics_events per campaign and event type, paged, incremental on event_at.
+
+    Partitions are (cast_id, generation_id, event_type), read from the campaign lists, so
+    each has its own bookmark. Events have no id: ``event_key`` hashes EVENT_KEY_FIELDS
+    with the partition. Events at exactly the bookmark time are read again (>=), and the
+    target's primary key absorbs them: an event sharing the bookmark's second is never lost.
+    """
+
+    name = "analytics_events"
+    path = "/cast/{cast_id}/generation/{generation_id}/analytics_events"
+    primary_keys = ("event_key",)
+    replication_key = "event_at"
+    is_sorted = False  # newest first: the bookmark is committed when a partition completes
+    skip_not_found = True
+
+    schema = th.PropertiesList(
+        th.Property(
+            "event_key",
+            th.StringType(),
+            required=True,
+            description="Surrogate key: hash of cast_id, generation_id, event_type, event_at, "
+            "contact_id, ip_address, device_type, os_name, browser_name.",
+        ),
+        th.Property("cast_id", th.IntegerType(), required=True),
+        th.Property("generation_id", th.StringType(), required=True),
+        th.Property("event_type", th.StringType(), required=True),
+        th.Property("event_at", th.DateTimeType(), required=True),
+        th.Property("ip_address", th.StringType()),
+        th.Property("contact_id", th.StringType()),
+        th.Property("contact_email", th.StringType()),
+        th.Property("contact_name", th.StringType()),
+        th.Property("contact_phone", th.StringType()),
+        th.Property("device_type", th.StringType()),
+        th.Property("os_name", th.StringType()),
+        th.Property("browser_name", th.StringType()),
+        th.Property("status", th.StringType(), description="Contact status."),
+        UNMAPPED,
+    ).to_dict()
+
+    @cached_property
+    def partitions(self) -> list[dict]:  # type: ignore[override]
+        campaigns = self._tap.streams["campaigns"]
+        event_types = self.config.get("event_types") or EVENT_TYPES
+        return [
+            {"cast_id": cast_id, "generation_id": campaign["generate_group"], "event_type": kind}
+            for cast_id in self.config["cast_ids"]
+            for campaign in campaigns.request_records({"cast_id": cast_id})
+            for kind in event_types
+        ]
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        assert context is not None
+        return {
+            "event_type": context["event_type"],
+            "page": next_page_token or 1,
+            "page_size": self.config["page_size"],
+        }
+
+    def get_new_paginator(self) -> NewestFirstPaginator:  # type: ignore[override]
+        return NewestFirstPaginator(self, self.config["page_size"], self._since)
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
+            msg = "expected the {count, page, page_size, results} envelope"
+            raise VendorDataError(msg)
+        return body.get("results") or []
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        self._since = self.get_starting_timestamp(context)
+        self._seen_keys: set[str] = set()
+        return super().get_records(context)
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        assert context is not None
+        event_at = parse_timestamp(row.get("event_at"), field="event_at")
+        if self._since is not None and event_at < self._since:
+            return None  # older than the bookmark (or start_date)
+        mapped, unmapped = split_unmapped(row, EVENT_FIELDS)
+        record = {
+            "cast_id": context["cast_id"],
+            "generation_id": context["generation_id"],
+            **mapped,
+            "event_type": mapped.get("event_type") or context["event_type"],
+            "event_at": event_at.astimezone(dt.timezone.utc).isoformat(),
+            "unmapped_fields": unmapped,
+        }
+        key = event_key(record)
+        if key in self._seen_keys:
+            return None  # the same event seen twice because the list shifted while paging
+        self._seen_keys.add(key)
+        record["event_key"] = key
+        return record
+
+
+def event_key(record: t.Mapping[str, t.Any]) -> str:
+    """Deterministic surrogate key of one analytics event (see EVENT_KEY_FIELDS)."""
+    parts = [record["cast_id"], record["generation_id"], record["event_type"]]
+    parts += [record.get(field) for field in EVENT_KEY_FIELDS]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+class CrossCampaignSummaryStream(CastStream):
+    """GET /cast/{cast_id}/cross_campaign_analytics_summary: counters per campaign."""
+
+    name = "cross_campaign_summary"
+    path = "/cast/{cast_id}/cross_campaign_analytics_summary"
+    primary_keys = ("cast_id", "generation_id")
+    replication_key = None
+
+    schema = th.PropertiesList(
+        th.Property("cast_id", th.IntegerType(), required=True),
+        th.Property("generation_id", th.StringType(), required=True),
+        _int("load_time", "Vendor loadTime: number of views."),
+        _int("play", "Number of plays."),
+        _int("click_action", "Vendor click.action: number of action clicks."),
+        _int("feedback", "Number of feedbacks."),
+        _int("email_delivered", "Number of emails delivered."),
+        UNMAPPED,
+    ).to_dict()
+
+    @property
+    def partitions(self) -> list[dict]:
+        return [{"cast_id": cast_id} for cast_id in self.config["cast_ids"]]
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        return {"show_totals": "true"}  # the documented request
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if not isinstance(body, dict):
+            msg = f"expected a JSON object keyed by generation id, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        for generation_id, counters in body.items():
+            if not isinstance(counters, dict):
+                self.logger.warning(
+                    "%s: key %r of cast %s holds %r, not a campaign's counters; skipped.",
+                    self.name,
+                    generation_id,
+                    self.partition and self.partition.get("cast_id"),
+                    counters,
+                )
+                continue
+            yield {"generation_id": generation_id, "counters": counters}
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict:
+        assert context is not None
+        mapped, unmapped = split_unmapped(row["counters"], SUMMARY_COLUMNS)
+        return {
+            "cast_id": context["cast_id"],
+            "generation_id": row["generation_id"],
+            **{SUMMARY_COLUMNS[k]: v for k, v in mapped.items()},
+            "unmapped_fields": unmapped,
+        }

@@ -1,0 +1,1 @@
+"""Mechanisms shared by the taps of this distribution (retries, errors, record helpers)."""

@@ -1,0 +1,49 @@
+"""Record helpers shared by the taps: timestamps and fields the schema does not name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+from tap_common.stream import VendorDataError
+
+UTC = dt.timezone.utc
+
+
+def parse_timestamp(value: t.Any, *, field: str, naive_tz: dt.tzinfo = UTC) -> dt.datetime:
+    """Parse an ISO 8601 timestamp; a vendor time without offset is taken in ``naive_tz``.
+
+    Raises VendorDataError naming the field for a value that is not a timestamp, so a
+    format change at the vendor stops the run instead of landing bad data.
+    """
+    if not isinstance(value, str):
+        msg = f"field '{field}' holds {value!r}, not an ISO 8601 timestamp"
+        raise VendorDataError(msg)
+    try:
+        parsed = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] == "Z" else value)
+    except ValueError:
+        msg = f"field '{field}' holds {value!r}, not an ISO 8601 timestamp"
+        raise VendorDataError(msg) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_tz)
+    return parsed
+
+
+def utc_iso(value: t.Any, *, field: str, naive_tz: dt.tzinfo = UTC) -> str | None:
+    """Normalise a vendor timestamp to ISO 8601 in UTC with an explicit offset (None stays)."""
+    if value is None or value == "":
+        return None
+    return parse_timestamp(value, field=field, naive_tz=naive_tz).astimezone(UTC).isoformat()
+
+
+def split_unmapped(
+    raw: t.Mapping[str, t.Any], known: t.Collection[str]
+) -> tuple[dict[str, t.Any], dict[str, t.Any] | None]:
+    """Split a vendor object into the fields we map and the ones we do not know yet.
+
+    The unknown ones are kept (in an ``unmapped_fields`` object column) rather than
+    dropped, so a vendor adding a field never loses data silently.
+    """
+    mapped = {k: v for k, v in raw.items() if k in known}
+    extra = {k: v for k, v in raw.items() if k not in known}
+    return mapped, (extra or None)

@@ -1,0 +1,160 @@
+"""The REST stream base every tap in this distribution builds on.
+
+It owns the steps that must behave the same in all three taps: timeouts and retries
+(Retry-After aware), error messages that name stream and partition but never a secret, a
+query string or a response body, and a JSON body parsed once per response.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import logging
+import typing as t
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_common.retry import retry_wait_generator, small_jitter
+
+if t.TYPE_CHECKING:
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+
+# Errors the SDK retries (see RESTStream.request_decorator); once retries are exhausted we
+# turn them into one FatalAPIError that says where and why.
+TRANSIENT_ERRORS = (
+    RetriableAPIError,
+    ConnectionError,
+    requests.exceptions.RequestException,
+)
+
+_PARSED_BODY = "_tap_parsed_body"
+
+
+class VendorDataError(FatalAPIError):
+    """The vendor sent data this tap cannot map faithfully (wrong shape or type)."""
+
+
+def partition_label(context: t.Mapping[str, t.Any] | None) -> str:
+    """``cast_id=1940 generation_id=2024…`` for messages; contexts hold ids only."""
+    if not context:
+        return "(whole stream)"
+    return " ".join(f"{key}={value}" for key, value in context.items())
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A short cause without URLs: requests' messages embed the full URL and its query."""
+    if isinstance(exc, RetriableAPIError | FatalAPIError):
+        return str(exc)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "the request timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the whole response arrived"
+    if isinstance(exc, requests.exceptions.ConnectionError | ConnectionError):
+        return "the connection failed or was reset"
+    return type(exc).__name__
+
+
+class VendorStream(RESTStream):
+    """Base stream: retries, safe messages, JSON parsed once."""
+
+    #: Product name used in error messages, e.g. "Cast".
+    vendor_name: str = "the API"
+
+    #: The context of the request being made: the SDK sets ``context`` only for child
+    #: streams, and messages must name the partition of top-level partitioned streams too.
+    partition: Context | None = None
+
+    def sync(self, context: Context | None = None) -> None:
+        try:
+            super().sync(context)
+        except VendorDataError as exc:
+            msg = f"stream '{self.name}' {partition_label(self.partition)}: {exc}"
+            raise FatalAPIError(msg) from None
+
+    # --- timeouts and retries -------------------------------------------------------
+
+    @property
+    def timeout(self) -> float:
+        return float(self.config.get("request_timeout", 60))
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 5)) + 1
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:  # type: ignore[override]
+        return retry_wait_generator(
+            base_seconds=float(self.config.get("retry_base_seconds", 2)),
+            max_wait_seconds=float(self.config.get("retry_max_wait_seconds", 120)),
+        )
+
+    def backoff_jitter(self, value: float) -> float:
+        return small_jitter(value)
+
+    def backoff_handler(self, details: Details) -> None:
+        exc = details.get("exception")
+        self.log(
+            "%s: retrying in %.1f s (attempt %d of %d) for %s: %s",
+            self.name,
+            details.get("wait") or 0.0,
+            details.get("tries"),
+            self.backoff_max_tries(),
+            partition_label(self.partition),
+            describe_exception(exc) if exc else "unknown error",
+            level=logging.WARNING,
+        )
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        self.partition = context
+        try:
+            yield from super().request_records(context)
+        except TRANSIENT_ERRORS as exc:
+            msg = (
+                f"stream '{self.name}' {partition_label(context)}: gave up after "
+                f"{self.backoff_max_tries()} attempts: {describe_exception(exc)}. "
+                "Raise 'max_retries' or 'request_timeout' if the API is slow or busy; "
+                "the last STATE message is valid, so the next run resumes from it."
+            )
+            raise FatalAPIError(msg) from None
+
+    # --- responses ------------------------------------------------------------------
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Status checks, then the body is parsed here so a broken body is retried too."""
+        super().validate_response(response)
+        self.json_body(response)
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status and path only: the body can echo request data, the query can hold secrets."""
+        path = urlsplit(response.url).path if response.url else self.path
+        return (
+            f"{self.vendor_name} answered HTTP {response.status_code} "
+            f"{response.reason or HTTPStatus(response.status_code).phrase} for {path} "
+            f"(stream '{self.name}', {partition_label(self.partition)})"
+        )
+
+    def json_body(self, response: requests.Response) -> t.Any:
+        """The response's JSON, parsed once; a body that is not JSON is retried, then fatal.
+
+        An HTML error page with status 200 (a proxy or maintenance page) or a truncated
+        body is usually transient, so it goes through the same retries as a 5xx.
+        """
+        cached = response.__dict__.get(_PARSED_BODY, _PARSED_BODY)
+        if cached is not _PARSED_BODY:
+            return cached
+        try:
+            body = json.loads(response.content, parse_float=decimal.Decimal)
+        except ValueError:
+            content_type = response.headers.get("Content-Type", "no content type")
+            path = urlsplit(response.url).path if response.url else self.path
+            msg = (
+                f"{self.vendor_name} answered {path} with a body that is not JSON "
+                f"({content_type}, {len(response.content)} bytes) "
+                f"(stream '{self.name}', {partition_label(self.partition)})"
+            )
+            raise RetriableAPIError(msg, response) from None
+        response.__dict__[_PARSED_BODY] = body
+        return body

@@ -1,0 +1,91 @@
+"""Behaviour every tap in this distribution shares: settings, config checks, one-line errors."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from urllib.parse import urlsplit
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+
+# Settings every tap offers, appended to each tap's own list.
+COMMON_SETTINGS = th.PropertiesList(
+    th.Property(
+        "request_timeout",
+        th.NumberType(minimum=1),
+        default=60,
+        title="Request timeout (seconds)",
+        description="Seconds to wait for each HTTP response before retrying it.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType(minimum=0),
+        default=5,
+        title="Retries per request",
+        description=(
+            "How many times a request is retried after a 429, a 5xx, a timeout, a dropped "
+            "connection or an unreadable body, before the run stops with an error."
+        ),
+    ),
+    th.Property(
+        "retry_base_seconds",
+        th.NumberType(minimum=0),
+        default=2,
+        title="First retry wait (seconds)",
+        description="Wait before the first retry; it doubles on each further retry. "
+        "A Retry-After header from the API takes precedence.",
+    ),
+    th.Property(
+        "retry_max_wait_seconds",
+        th.NumberType(minimum=0),
+        default=120,
+        title="Longest retry wait (seconds)",
+        description="Cap on any single wait between retries, Retry-After included.",
+    ),
+)
+
+
+def check_http_url(config: t.Mapping[str, t.Any], setting: str) -> list[str]:
+    """An error line when ``config[setting]`` is not an absolute http(s) URL."""
+    value = config.get(setting)
+    if value is None:
+        return []
+    parts = urlsplit(str(value))
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return [
+            f"Setting '{setting}' must be an absolute http(s) URL such as "
+            f"'https://example.com', got {value!r}."
+        ]
+    if parts.query or parts.fragment:
+        return [f"Setting '{setting}' must not carry a query string or fragment."]
+    return []
+
+
+class VendorTap(Tap):
+    """Base for our taps: extra config checks and errors as one clear line."""
+
+    def extra_config_errors(self) -> list[str]:
+        """Checks JSON Schema cannot express (URL shape, conflicting settings)."""
+        return []
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if errors:
+            return errors
+        errors = self.extra_config_errors()
+        if errors and raise_errors:
+            raise ConfigValidationError(
+                "Config validation failed", errors=errors, schema=self.config_jsonschema
+            )
+        return errors
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Run the tap; an error the user must act on becomes one line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except FatalAPIError as exc:
+            cls.logger.error("%s: %s", cls.name, exc)
+            sys.exit(1)
