@@ -1,0 +1,20 @@
+"""Local simulators of the vendor APIs (used by tests, benchmarks and the demo).
+
+Only the standard library is used. ``python -m sandbox --help`` shows the CLI.
+"""
+
+from .cast import CastAPI, CastDataset, start_cast_sandbox
+from .faults import FAULT_KINDS, FaultConfig
+from .server import RequestRecord, SandboxRequest, SandboxResponse, SandboxServer
+
+__all__ = [
+    "FAULT_KINDS",
+    "CastAPI",
+    "CastDataset",
+    "FaultConfig",
+    "RequestRecord",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SandboxServer",
+    "start_cast_sandbox",
+]

@@ -1,0 +1,177 @@
+"""CLI.
+
+python -m sandbox serve cast --port 8765
+python -m sandbox truth cast --out truth.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .cast import DOC_API_KEY, CastAPI, CastDataset
+from .faults import FAULT_KINDS, FaultConfig
+from .server import SandboxServer
+
+
+def _add_cast_dataset_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("dataset")
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--casts", type=int, default=2, help="number of casts (ids 1940, 1941, ...)")
+    g.add_argument("--campaigns", type=int, default=3, help="campaigns per cast")
+    g.add_argument(
+        "--events", type=int, default=40, help="events per event type per campaign (on average)"
+    )
+    g.add_argument(
+        "--api-key",
+        default=DOC_API_KEY,
+        help="expected Authorization header (default: the documented sample key)",
+    )
+    g.add_argument("--org-slug", default="demo-org")
+
+
+def _cast_dataset(a: argparse.Namespace) -> CastDataset:
+    return CastDataset(
+        seed=a.seed,
+        casts=a.casts,
+        campaigns_per_cast=a.campaigns,
+        events_per_type=a.events,
+        org_slug=a.org_slug,
+        api_key=a.api_key,
+    )
+
+
+def _cast_app(a: argparse.Namespace) -> CastAPI:
+    api = CastAPI(_cast_dataset(a))
+    api.event_order = a.event_order
+    api.gone_generations = set(a.gone or ())
+    api.max_page_size = a.max_page_size
+    return api
+
+
+def _add_cast_api_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cast api")
+    g.add_argument("--event-order", choices=("newest_first", "shuffled"), default="newest_first")
+    g.add_argument(
+        "--gone",
+        action="append",
+        metavar="GENERATION_ID",
+        help="generation id still listed but whose analytics endpoints 404 (repeatable)",
+    )
+    g.add_argument(
+        "--max-page-size", type=int, default=None, help="clamp page_size (default: no cap)"
+    )
+
+
+# vendor -> (add dataset args, add serve-only args, build app, build ground truth)
+VENDORS: dict[
+    str, tuple[Callable[..., None], Callable[..., None], Callable[..., Any], Callable[..., dict]]
+] = {
+    "cast": (
+        _add_cast_dataset_args,
+        _add_cast_api_args,
+        _cast_app,
+        lambda a: _cast_dataset(a).ground_truth(),
+    ),
+}
+
+
+def _add_server_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("server & faults")
+    g.add_argument("--host", default="127.0.0.1")
+    g.add_argument("--port", type=int, default=8765, help="0 = any free port")
+    g.add_argument("--latency-ms", type=float, default=0.0)
+    g.add_argument(
+        "--fault-rate", type=float, default=0.0, help="probability of a random fault per request"
+    )
+    g.add_argument(
+        "--fault-kinds",
+        default="429,500,502,503,drop,truncate",
+        help=f"comma-separated pool for random faults, from: {','.join(FAULT_KINDS)}",
+    )
+    g.add_argument(
+        "--retry-after", type=int, default=1, help="Retry-After seconds of the 429 fault"
+    )
+    g.add_argument("--slow-seconds", type=float, default=5.0)
+    g.add_argument("--fault-seed", type=int, default=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="Local vendor API simulators."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve a simulator until SIGINT/SIGTERM")
+    serve_sub = serve.add_subparsers(dest="vendor", required=True)
+    truth = sub.add_parser("truth", help="write the ground truth JSON of a dataset")
+    truth_sub = truth.add_subparsers(dest="vendor", required=True)
+    for name, (add_data, add_api, _, _) in VENDORS.items():
+        sp = serve_sub.add_parser(name)
+        _add_server_args(sp)
+        add_data(sp)
+        add_api(sp)
+        tp = truth_sub.add_parser(name)
+        add_data(tp)
+        tp.add_argument("--out", help="output file (default: stdout)")
+        tp.add_argument("--indent", type=int, default=None)
+    return parser
+
+
+def _serve(a: argparse.Namespace) -> int:
+    app = VENDORS[a.vendor][2](a)
+    kinds = tuple(k for k in a.fault_kinds.split(",") if k)
+    faults = FaultConfig(
+        latency_ms=a.latency_ms,
+        rate=a.fault_rate,
+        kinds=kinds,
+        retry_after=a.retry_after,
+        slow_seconds=a.slow_seconds,
+        seed=a.fault_seed,
+    )
+    server = SandboxServer(app, host=a.host, port=a.port, faults=faults).start()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    host = f"[{a.host}]" if ":" in a.host else a.host
+    print(f"{a.vendor} sandbox listening on http://{host}:{server.port}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _truth(a: argparse.Namespace) -> int:
+    truth = VENDORS[a.vendor][3](a)
+    seps = (",", ": ") if a.indent is not None else (",", ":")
+    text = json.dumps(truth, ensure_ascii=False, indent=a.indent, separators=seps) + "\n"
+    if a.out:
+        with open(a.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    try:
+        return _serve(a) if a.command == "serve" else _truth(a)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,355 @@
+"""Generic, vendor-independent HTTP server for the sandboxes.
+
+A vendor simulator is any object with ``handle(request: SandboxRequest) -> SandboxResponse``.
+:class:`SandboxServer` serves it over HTTP/1.1 with keep-alive. It also injects faults
+(:mod:`sandbox.faults`), keeps a request log and runs post-response hooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from .faults import FaultConfig, FaultInjector
+
+JSON_CT = "application/json"
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+# Bodies a misbehaving proxy / overloaded front end would typically send.
+_HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    b"<body><center><h1>502 Bad Gateway</h1></center>\n"
+    b"<hr><center>nginx</center></body></html>\n"
+)
+_FAULT_BODIES: dict[str, tuple[int, bytes]] = {
+    "429": (429, b'{"detail":"Request was throttled."}'),
+    "429-no-retry-after": (429, b'{"detail":"Request was throttled."}'),
+    "500": (500, b'{"detail":"A server error occurred."}'),
+    "502": (502, b'{"detail":"Bad gateway."}'),
+    "503": (503, b'{"detail":"Service temporarily unavailable."}'),
+}
+
+
+class Headers(Protocol):
+    """Read access to request headers; the server passes a case-insensitive http.client.HTTPMessage
+    (a plain dict also works when calling an app directly)."""
+
+    def get(self, name: str, default: Any = None, /) -> Any: ...
+
+
+@dataclass
+class SandboxRequest:
+    method: str
+    path: str  # raw (still percent-encoded) path, without the query string
+    query: dict[str, list[str]]  # parse_qs(..., keep_blank_values=True)
+    headers: Headers  # case-insensitive (http.client.HTTPMessage)
+    body: bytes = b""
+
+
+@dataclass
+class SandboxResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": JSON_CT})
+
+    @classmethod
+    def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> SandboxResponse:
+        # Compact, UTF-8, non-ASCII left as is (Django REST framework's default rendering).
+        body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        hdrs = {"Content-Type": JSON_CT}
+        if headers:
+            hdrs.update(headers)
+        return cls(status, body, hdrs)
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int  # status served; 0 when the connection was dropped without a response
+    fault: str | None  # injected fault name, or None
+    headers: Headers | None = None
+    time: float = 0.0  # time.time() when the request arrived
+
+
+class App(Protocol):
+    def handle(self, request: SandboxRequest) -> SandboxResponse: ...
+
+
+Hook = Callable[[SandboxRequest, SandboxResponse], None]
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    sandbox: SandboxServer
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SandboxServer/1.0"
+    sys_version = ""
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.sandbox._track(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.sandbox._untrack(self.connection)
+
+    def _dispatch(self) -> None:
+        self.server.sandbox._serve(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+
+class SandboxServer:
+    """Threaded HTTP/1.1 keep-alive server around a vendor ``app``.
+
+    Adds fault injection, a request log and post-response hooks.
+    """
+
+    def __init__(
+        self, app: App, host: str = "127.0.0.1", port: int = 0, faults: FaultConfig | None = None
+    ):
+        self.app = app
+        self.faults: FaultConfig = faults if faults is not None else FaultConfig()
+        self.requests: list[RequestRecord] = []
+        self.hooks: list[Hook] = []
+        self._injector = FaultInjector()
+        self._log_lock = threading.Lock()
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        cls = _HTTPServer6 if ":" in host else _HTTPServer
+        self._httpd = cls((host, port), _Handler)
+        self._httpd.sandbox = self
+        self.host = host
+        self.port: int = self._httpd.server_address[1]
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def url(self) -> str:
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> SandboxServer:
+        if self._stopped:
+            raise RuntimeError("SandboxServer cannot be restarted after stop()")
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"sandbox:{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(5)
+        self._httpd.server_close()
+        # Keep-alive connections are still served by their own threads: close them too,
+        # so a stopped server really stops answering.
+        with self._conns_lock:
+            conns = list(self._conns)
+            self._conns.clear()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _track(self, conn: socket.socket) -> None:
+        with self._conns_lock:
+            self._conns.add(conn)
+
+    def _untrack(self, conn: socket.socket) -> None:
+        with self._conns_lock:
+            self._conns.discard(conn)
+
+    # ------------------------------------------------------------------ log & faults
+    def reset_log(self) -> None:
+        with self._log_lock:
+            del self.requests[:]
+
+    def count(self, path_contains: str = "", status: int | None = None) -> int:
+        """Logged requests whose path contains ``path_contains`` (and with ``status``, if given)."""
+        with self._log_lock:
+            return sum(
+                1
+                for r in self.requests
+                if path_contains in r.path and (status is None or r.status == status)
+            )
+
+    def faults_injected(self, kind: str | None = None) -> int:
+        """Number of logged requests that got a fault (of ``kind`` if given)."""
+        with self._log_lock:
+            return sum(
+                1
+                for r in self.requests
+                if r.fault is not None and (kind is None or r.fault == kind)
+            )
+
+    def script(self, path_contains: str, faults: list[str]) -> None:
+        """The next ``len(faults)`` requests whose path contains ``path_contains`` get these
+        faults, in order,
+        before random faults apply. ``None``/``"none"`` entries mean "no fault for that request"."""
+        self._injector.script(path_contains, list(faults))
+
+    def clear_scripts(self) -> None:
+        self._injector.clear_scripts()
+
+    def _record(self, rec: RequestRecord) -> None:
+        with self._log_lock:
+            self.requests.append(rec)
+
+    # ------------------------------------------------------------------ request handling
+    def _serve(self, h: _Handler) -> None:
+        arrived = time.time()
+        raw = h.path
+        path, sep, qs = raw.partition("?")
+        query = parse_qs(qs, keep_blank_values=True) if sep and qs else {}
+        # Assumption: the simulated APIs are GET-only; bodies are read only via Content-Length
+        # (no chunked request bodies).
+        length = h.headers.get("Content-Length")
+        body = b""
+        if length:
+            try:
+                body = h.rfile.read(int(length))
+            except ValueError:
+                body = b""
+        req = SandboxRequest(h.command, path, query, h.headers, body)
+        cfg = self.faults
+        fault = self._injector.decide(path, cfg)
+        if cfg.latency_ms:
+            time.sleep(cfg.latency_ms / 1000.0)
+
+        def record(status: int) -> None:
+            # Log before writing, so a client that got its answer always sees the record.
+            self._record(RequestRecord(req.method, path, query, status, fault, h.headers, arrived))
+
+        if fault == "drop":
+            record(0)
+            h.close_connection = True
+            with contextlib.suppress(OSError):
+                h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault in _FAULT_BODIES:
+            status, fbody = _FAULT_BODIES[fault]
+            headers = {"Content-Type": JSON_CT}
+            if fault == "429":
+                headers["Retry-After"] = str(cfg.retry_after)
+            record(status)
+            self._write(h, status, headers, fbody, head=req.method == "HEAD")
+            return
+        if fault == "html":
+            record(200)
+            self._write(
+                h, 200, {"Content-Type": "text/html"}, _HTML_PAGE, head=req.method == "HEAD"
+            )
+            return
+        slow_rec: RequestRecord | None = None
+        if fault == "slow":
+            # Logged at once (status 0 until answered): the client has usually timed out and
+            # moved on long before the answer is sent.
+            slow_rec = RequestRecord(req.method, path, query, 0, fault, h.headers, arrived)
+            self._record(slow_rec)
+            time.sleep(cfg.slow_seconds)
+
+        try:
+            resp = self.app.handle(req)
+        except Exception as exc:  # a bug in the simulator: report it loudly, answer 500
+            traceback.print_exc(file=sys.stderr)
+            resp = SandboxResponse.json(
+                500, {"detail": f"sandbox error: {type(exc).__name__}: {exc}"}
+            )
+        if fault is None or fault == "slow":
+            for hook in list(self.hooks):
+                hook(req, resp)
+        if slow_rec is not None:
+            slow_rec.status = resp.status
+        else:
+            record(resp.status)
+        if fault == "truncate":
+            self._write(h, resp.status, resp.headers, resp.body, truncate=True)
+            return
+        self._write(h, resp.status, resp.headers, resp.body, head=req.method == "HEAD")
+
+    def _write(
+        self,
+        h: _Handler,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        truncate: bool = False,
+        head: bool = False,
+    ) -> None:
+        parts = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nServer: {_Handler.server_version}\r\n"
+        ]
+        parts.append(f"Date: {formatdate(usegmt=True)}\r\n")
+        for k, v in headers.items():
+            if k.lower() in ("content-length", "connection"):
+                continue
+            parts.append(f"{k}: {v}\r\n")
+        parts.append(f"Content-Length: {len(body)}\r\n")
+        if truncate:
+            h.close_connection = True
+        if h.close_connection:
+            parts.append("Connection: close\r\n")
+        parts.append("\r\n")
+        data = "".join(parts).encode("latin-1")
+        if not head:
+            data += body[: len(body) // 2] if truncate else body
+        try:
+            h.wfile.write(data)
+            if truncate:
+                h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            h.close_connection = True

@@ -1,0 +1,159 @@
+"""analytics_events: paging ends correctly, bookmarks per partition, early stop, no loss."""
+
+from __future__ import annotations
+
+import json
+
+from tap_cast.tap import TapCast
+from tests.conftest import run_tap
+
+EVENTS_PATH = "/analytics_events"
+
+
+def events_only(config: dict) -> dict:
+    """A catalog-free way to run one stream: stream maps drop the others."""
+    others = ["campaigns", "campaign_analytics", "campaign_timeline", "cross_campaign_summary"]
+    return {**config, "stream_maps": {name: None for name in others}}
+
+
+def first_partition(dataset) -> tuple[int, str]:
+    campaign = dataset.ground_truth()["campaigns"][0]
+    return campaign["cast_id"], campaign["generate_group"]
+
+
+def test_exact_multiple_of_page_size_needs_no_extra_request(cast_sandbox, config):
+    server, _ = cast_sandbox
+    # 30 events per type in this dataset: page_size 15 gives exactly two full pages.
+    run_tap(TapCast, events_only({**config, "event_types": ["view"], "page_size": 15}))
+    pages = [r for r in server.requests if EVENTS_PATH in r.path]
+    partitions = {r.path for r in pages}
+    assert pages, "no event requests made"
+    for path in partitions:
+        numbers = sorted(int(r.query["page"][0]) for r in pages if r.path == path)
+        assert numbers == [1, 2], (path, numbers)
+
+
+def test_empty_last_page_ends_paging(cast_sandbox, cast_dataset, config):
+    """A count that overstates the rows: the empty page after the real ones ends paging."""
+    server, _ = cast_sandbox
+
+    def overstate_count(request, response):
+        if EVENTS_PATH in request.path:
+            body = json.loads(response.body)
+            body["count"] += 1000
+            response.body = json.dumps(body).encode()
+
+    server.hooks.append(overstate_count)
+    run = run_tap(TapCast, events_only({**config, "event_types": ["play"], "page_size": 20}))
+    pages = [r for r in server.requests if EVENTS_PATH in r.path]
+    per_partition = {r.path for r in pages}
+    # 30 events: pages 1 and 2 hold them, page 3 is empty and ends the partition.
+    assert len(pages) == 3 * len(per_partition)
+    truth = [e for e in cast_dataset.ground_truth()["analytics_events"] if e["event_type"] == "play"]
+    assert len(run.records("analytics_events")) == len(truth)
+
+
+def test_count_growing_between_pages_loses_nothing(cast_sandbox, cast_dataset, config):
+    server, api = cast_sandbox
+    cast_id, generation_id = first_partition(cast_dataset)
+    original = [e for e in cast_dataset.ground_truth()["analytics_events"]
+                if e["generation_id"] == generation_id and e["event_type"] == "view"]
+    added: list[dict] = []
+
+    def add_after_first_page(request, response):
+        if generation_id in request.path and EVENTS_PATH in request.path and not added:
+            added.extend(api.dataset.add_events(cast_id, generation_id, "view", 7))
+
+    server.hooks.append(add_after_first_page)
+    run = run_tap(TapCast, events_only({**config, "event_types": ["view"], "page_size": 10}))
+    rows = [r for r in run.records("analytics_events") if r["generation_id"] == generation_id]
+    seen = {(r["event_at"][:19], r["contact_id"], r["ip_address"]) for r in rows}
+    for event in original:
+        assert (event["event_at"][:19], event["contact_id"], event["ip_address"]) in seen
+    keys = [r["event_key"] for r in rows]
+    assert len(keys) == len(set(keys)), "a shifted event was emitted twice"
+    # 7 new events push 7 old ones onto later pages; the tap follows the new count.
+    assert len(rows) >= len(original)
+
+
+def test_second_run_emits_nothing_old_and_new_events_once(cast_sandbox, cast_dataset, config):
+    server, api = cast_sandbox
+    cfg = events_only(config)
+    first = run_tap(TapCast, cfg)
+    assert first.records("analytics_events")
+
+    second = run_tap(TapCast, cfg, state=first.final_state)
+    assert second.records("analytics_events") == []
+
+    cast_id, generation_id = first_partition(cast_dataset)
+    newest = max(e["event_at"] for e in cast_dataset.ground_truth()["analytics_events"]
+                 if e["generation_id"] == generation_id and e["event_type"] == "action")
+    # Two new events: one in the very second of the bookmark, one later.
+    new = api.dataset.add_events(cast_id, generation_id, "action", 1, at=newest)
+    new += api.dataset.add_events(cast_id, generation_id, "action", 1)
+    third = run_tap(TapCast, cfg, state=second.final_state)
+    rows = third.records("analytics_events")
+    assert sorted((r["event_at"][:19], r["contact_id"]) for r in rows) == sorted(
+        (e["event_at"][:19], e["contact_id"]) for e in new
+    )
+
+    fourth = run_tap(TapCast, cfg, state=third.final_state)
+    assert fourth.records("analytics_events") == []
+
+
+def test_bookmark_per_partition(cast_sandbox, config):
+    run = run_tap(TapCast, events_only({**config, "event_types": ["view", "play"]}))
+    partitions = run.final_state["bookmarks"]["analytics_events"]["partitions"]
+    contexts = {(p["context"]["cast_id"], p["context"]["generation_id"], p["context"]["event_type"])
+                for p in partitions}
+    assert len(contexts) == len(partitions) == 2 * 2 * 2  # casts x campaigns x types
+    for partition in partitions:
+        assert partition["replication_key"] == "event_at"
+        assert partition["replication_key_value"].endswith("+00:00")
+        assert partition["bookmark_event_keys"]
+
+
+def test_early_stop_makes_fewer_requests_than_a_full_scan(cast_sandbox, cast_dataset, config):
+    server, api = cast_sandbox
+    cfg = events_only({**config, "page_size": 5})
+    first = run_tap(TapCast, cfg)
+    full_scan = server.count(EVENTS_PATH)
+
+    cast_id, generation_id = first_partition(cast_dataset)
+    api.dataset.add_events(cast_id, generation_id, "view", 3)
+    server.reset_log()
+    second = run_tap(TapCast, cfg, state=first.final_state)
+    incremental = server.count(EVENTS_PATH)
+
+    assert len(second.records("analytics_events")) == 3
+    partitions = len(first.final_state["bookmarks"]["analytics_events"]["partitions"])
+    # One page per partition, and the updated one needs its new page plus one more.
+    assert incremental <= partitions + 1
+    assert incremental < full_scan / 3
+
+
+def test_unordered_pages_fall_back_to_a_full_scan(cast_sandbox, cast_dataset, config):
+    server, api = cast_sandbox
+    cfg = events_only({**config, "page_size": 5, "event_types": ["view"]})
+    first = run_tap(TapCast, cfg)
+    full_scan = server.count(EVENTS_PATH)
+
+    api.event_order = "shuffled"
+    cast_id, generation_id = first_partition(cast_dataset)
+    new = api.dataset.add_events(cast_id, generation_id, "view", 4)
+    server.reset_log()
+    second = run_tap(TapCast, cfg, state=first.final_state)
+
+    assert server.count(EVENTS_PATH) == full_scan, "must read every page when order is broken"
+    assert sorted(r["contact_id"] for r in second.records("analytics_events")) == sorted(
+        e["contact_id"] for e in new
+    )
+
+
+def test_start_date_filters_a_first_run(cast_sandbox, cast_dataset, config):
+    events = cast_dataset.ground_truth()["analytics_events"]
+    times = sorted(e["event_at"] for e in events)
+    cutoff = times[len(times) // 2]
+    run = run_tap(TapCast, events_only({**config, "start_date": cutoff + "Z"}))
+    expected = [e for e in events if e["event_at"] >= cutoff]
+    assert len(run.records("analytics_events")) == len(expected)
