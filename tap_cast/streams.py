@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import typing as t
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from singer_sdk import typing as th
@@ -160,8 +162,8 @@ class CampaignsStream(CastStream):
         mapped, unmapped = split_unmapped(row, CAMPAIGN_COLUMNS)
         record = {CAMPAIGN_COLUMNS[k]: v for k, v in mapped.items()}
         record.setdefault("cast_id", context["cast_id"] if context else None)
-        for field in CAMPAIGN_TIMESTAMPS:
-            record[field] = utc_iso(record.get(field), field=field)
+        for name in CAMPAIGN_TIMESTAMPS:
+            record[name] = utc_iso(record.get(name), field=name)
         record["unmapped_fields"] = unmapped
         return record
 
@@ -290,7 +292,7 @@ class NewestFirstPaginator(CastPagePaginator):
             return True
         results = self.stream.json_body(response)["results"]
         times = [parse_timestamp(event.get("event_at"), field="event_at") for event in results]
-        page_ordered = all(a >= b for a, b in zip(times, times[1:], strict=False))
+        page_ordered = all(a >= b for a, b in itertools.pairwise(times))
         if self.previous_oldest is not None and times[0] > self.previous_oldest:
             page_ordered = False
         if self.ordered and not page_ordered:
@@ -308,13 +310,40 @@ class NewestFirstPaginator(CastPagePaginator):
         return True
 
 
+@dataclass
+class EventScan:
+    """One partition's sync: where it starts, and which events it has seen.
+
+    ``known_at_since`` are the keys already emitted at exactly the bookmark time (kept in
+    the state), so a second run neither re-emits them nor loses a new event that shares
+    that second.
+    """
+
+    since: dt.datetime | None
+    known_at_since: set[str]
+    seen: set[str] = field(default_factory=set)
+    newest: dt.datetime | None = None
+    keys_at_newest: set[str] = field(default_factory=set)
+
+    def admit(self, key: str, event_at: dt.datetime) -> bool:
+        """Whether to emit this event (already past the ``since`` filter)."""
+        if key in self.seen:
+            return False  # seen twice because the list shifted while we paged
+        self.seen.add(key)
+        if self.newest is None or event_at > self.newest:
+            self.newest, self.keys_at_newest = event_at, {key}
+        elif event_at == self.newest:
+            self.keys_at_newest.add(key)
+        return not (event_at == self.since and key in self.known_at_since)
+
+
 class AnalyticsEventsStream(CastStream):
     """GET .../analytics_events per campaign and event type, paged, incremental on event_at.
 
     Partitions are (cast_id, generation_id, event_type), read from the campaign lists, so
-    each has its own bookmark. Events have no id: ``event_key`` hashes EVENT_KEY_FIELDS
-    with the partition. Events at exactly the bookmark time are read again (>=), and the
-    target's primary key absorbs them: an event sharing the bookmark's second is never lost.
+    each has its own bookmark. Events have no id: ``event_key`` hashes the partition and
+    EVENT_KEY_FIELDS. Events at exactly the bookmark time are read again (>=) and only
+    those not already emitted are emitted: see EventScan.
     """
 
     name = "analytics_events"
@@ -323,6 +352,8 @@ class AnalyticsEventsStream(CastStream):
     replication_key = "event_at"
     is_sorted = False  # newest first: the bookmark is committed when a partition completes
     skip_not_found = True
+    #: Partition state key holding the event keys at the bookmark time.
+    BOOKMARK_KEYS = "bookmark_event_keys"
 
     schema = th.PropertiesList(
         th.Property(
@@ -348,6 +379,8 @@ class AnalyticsEventsStream(CastStream):
         UNMAPPED,
     ).to_dict()
 
+    scan: EventScan
+
     @cached_property
     def partitions(self) -> list[dict]:  # type: ignore[override]
         campaigns = self._tap.streams["campaigns"]
@@ -368,7 +401,7 @@ class AnalyticsEventsStream(CastStream):
         }
 
     def get_new_paginator(self) -> NewestFirstPaginator:  # type: ignore[override]
-        return NewestFirstPaginator(self, self.config["page_size"], self._since)
+        return NewestFirstPaginator(self, self.config["page_size"], self.scan.since)
 
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
@@ -377,14 +410,20 @@ class AnalyticsEventsStream(CastStream):
         return body.get("results") or []
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        self._since = self.get_starting_timestamp(context)
-        self._seen_keys: set[str] = set()
-        return super().get_records(context)
+        state = self.get_context_state(context)
+        has_bookmark = state.get("replication_key_value") is not None
+        self.scan = EventScan(
+            since=self.get_starting_timestamp(context),
+            known_at_since=set(state.get(self.BOOKMARK_KEYS, [])) if has_bookmark else set(),
+        )
+        yield from super().get_records(context)
+        if self.scan.newest is not None:
+            state[self.BOOKMARK_KEYS] = sorted(self.scan.keys_at_newest)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         assert context is not None
         event_at = parse_timestamp(row.get("event_at"), field="event_at")
-        if self._since is not None and event_at < self._since:
+        if self.scan.since is not None and event_at < self.scan.since:
             return None  # older than the bookmark (or start_date)
         mapped, unmapped = split_unmapped(row, EVENT_FIELDS)
         record = {
@@ -395,18 +434,14 @@ class AnalyticsEventsStream(CastStream):
             "event_at": event_at.astimezone(dt.timezone.utc).isoformat(),
             "unmapped_fields": unmapped,
         }
-        key = event_key(record)
-        if key in self._seen_keys:
-            return None  # the same event seen twice because the list shifted while paging
-        self._seen_keys.add(key)
-        record["event_key"] = key
-        return record
+        record["event_key"] = event_key(record)
+        return record if self.scan.admit(record["event_key"], event_at) else None
 
 
 def event_key(record: t.Mapping[str, t.Any]) -> str:
     """Deterministic surrogate key of one analytics event (see EVENT_KEY_FIELDS)."""
     parts = [record["cast_id"], record["generation_id"], record["event_type"]]
-    parts += [record.get(field) for field in EVENT_KEY_FIELDS]
+    parts += [record.get(name) for name in EVENT_KEY_FIELDS]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
 

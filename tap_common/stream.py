@@ -14,6 +14,7 @@ import typing as t
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+import backoff
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -93,6 +94,24 @@ class VendorStream(RESTStream):
 
     def backoff_jitter(self, value: float) -> float:
         return small_jitter(value)
+
+    def request_decorator(self, func: t.Callable) -> t.Callable:
+        """The SDK's retry decorator without backoff's own log lines: they print full URLs."""
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            (
+                ConnectionResetError,
+                RetriableAPIError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ),
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )(func)
 
     def backoff_handler(self, details: Details) -> None:
         exc = details.get("exception")
