@@ -158,7 +158,7 @@ class CampaignsStream(CastStream):
             raise VendorDataError(msg)
         return body
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict:
+    def to_record(self, row: dict, context: Context | None) -> dict:
         mapped, unmapped = split_unmapped(row, CAMPAIGN_COLUMNS)
         record = {CAMPAIGN_COLUMNS[k]: v for k, v in mapped.items()}
         record.setdefault("cast_id", context["cast_id"] if context else None)
@@ -206,7 +206,7 @@ class CampaignAnalyticsStream(CastStream):
             raise VendorDataError(msg)
         return [body]
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict:
+    def to_record(self, row: dict, context: Context | None) -> dict:
         assert context is not None
         mapped, unmapped = split_unmapped(row, ("summary", *ANALYTICS_OBJECTS))
         summary, unmapped_summary = split_unmapped(mapped.get("summary") or {}, SUMMARY_COUNTERS)
@@ -254,19 +254,20 @@ class CampaignTimelineStream(CastStream):
         timeline = self._tap.timeline_handoff.pop(key, None)  # type: ignore[attr-defined]
         if not timeline:
             return
-        frequency = timeline.get("frequency")
         for event_type, buckets in (timeline.get("items") or {}).items():
             for bucket in buckets or []:
-                mapped, unmapped = split_unmapped(bucket, ("event_dt", "count"))
-                yield {
-                    "cast_id": context["cast_id"],
-                    "generation_id": context["generation_id"],
-                    "event_type": event_type,
-                    "event_dt": utc_iso(mapped.get("event_dt"), field="event_dt"),
-                    "count": mapped.get("count"),
-                    "frequency": frequency,
-                    "unmapped_fields": unmapped,
-                }
+                yield {"event_type": event_type, "frequency": timeline.get("frequency"), **bucket}
+
+    def to_record(self, row: dict, context: Context | None) -> dict:
+        assert context is not None
+        mapped, unmapped = split_unmapped(row, ("event_type", "frequency", "event_dt", "count"))
+        return {
+            "cast_id": context["cast_id"],
+            "generation_id": context["generation_id"],
+            **mapped,
+            "event_dt": utc_iso(mapped.get("event_dt"), field="event_dt"),
+            "unmapped_fields": unmapped,
+        }
 
 
 class NewestFirstPaginator(CastPagePaginator):
@@ -383,7 +384,7 @@ class AnalyticsEventsStream(CastStream):
 
     @cached_property
     def partitions(self) -> list[dict]:  # type: ignore[override]
-        campaigns = self._tap.streams["campaigns"]
+        campaigns = t.cast("CampaignsStream", self._tap.streams["campaigns"])
         event_types = self.config.get("event_types") or EVENT_TYPES
         return [
             {"cast_id": cast_id, "generation_id": campaign["generate_group"], "event_type": kind}
@@ -420,7 +421,7 @@ class AnalyticsEventsStream(CastStream):
         if self.scan.newest is not None:
             state[self.BOOKMARK_KEYS] = sorted(self.scan.keys_at_newest)
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+    def to_record(self, row: dict, context: Context | None) -> dict | None:
         assert context is not None
         event_at = parse_timestamp(row.get("event_at"), field="event_at")
         if self.scan.since is not None and event_at < self.scan.since:
@@ -487,7 +488,7 @@ class CrossCampaignSummaryStream(CastStream):
                 continue
             yield {"generation_id": generation_id, "counters": counters}
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict:
+    def to_record(self, row: dict, context: Context | None) -> dict:
         assert context is not None
         mapped, unmapped = split_unmapped(row["counters"], SUMMARY_COLUMNS)
         return {

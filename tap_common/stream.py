@@ -70,18 +70,23 @@ class VendorStream(RESTStream):
     #: streams, and messages must name the partition of top-level partitioned streams too.
     partition: Context | None = None
 
-    def sync(self, context: Context | None = None) -> None:
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Map one vendor row with ``to_record``; a bad value stops the run saying where."""
         try:
-            super().sync(context)
+            return self.to_record(row, context)
         except VendorDataError as exc:
-            msg = f"stream '{self.name}' {partition_label(self.partition)}: {exc}"
-            raise FatalAPIError(msg) from None
+            msg = f"stream '{self.name}' {partition_label(context)}: {exc}"
+            raise VendorDataError(msg) from None
+
+    def to_record(self, row: dict, context: Context | None) -> dict | None:
+        """Vendor row -> Singer record (None drops it). Streams override this."""
+        return row
 
     # --- timeouts and retries -------------------------------------------------------
 
     @property
-    def timeout(self) -> float:
-        return float(self.config.get("request_timeout", 60))
+    def timeout(self) -> int:
+        return self.config.get("request_timeout", 60)  # type: ignore[no-any-return]
 
     def backoff_max_tries(self) -> int:
         return int(self.config.get("max_retries", 5)) + 1
@@ -130,6 +135,10 @@ class VendorStream(RESTStream):
         self.partition = context
         try:
             yield from super().request_records(context)
+        except VendorDataError as exc:
+            raise VendorDataError(
+                f"stream '{self.name}' {partition_label(context)}: {exc}"
+            ) from None
         except TRANSIENT_ERRORS as exc:
             msg = (
                 f"stream '{self.name}' {partition_label(context)}: gave up after "

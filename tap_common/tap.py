@@ -7,8 +7,8 @@ import typing as t
 from urllib.parse import urlsplit
 
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 # Settings every tap offers, appended to each tap's own list.

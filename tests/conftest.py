@@ -20,7 +20,9 @@ class TapRun:
     stderr: str = ""
 
     def records(self, stream: str) -> list[dict]:
-        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
     @property
     def final_state(self) -> dict:
@@ -28,7 +30,9 @@ class TapRun:
         return states[-1] if states else {}
 
 
-def run_tap(tap_class: type, config: dict, state: dict | None = None, catalog: dict | None = None) -> TapRun:
+def run_tap(
+    tap_class: type, config: dict, state: dict | None = None, catalog: dict | None = None
+) -> TapRun:
     """Run a tap's sync in-process, capturing Singer output and logs."""
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # the writer needs .buffer
@@ -45,4 +49,4 @@ def run_tap(tap_class: type, config: dict, state: dict | None = None, catalog: d
 @pytest.fixture
 def capture_logs(caplog: pytest.LogCaptureFixture) -> t.Iterator[pytest.LogCaptureFixture]:
     caplog.set_level("DEBUG")
-    yield caplog
+    return caplog

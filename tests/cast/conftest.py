@@ -40,7 +40,9 @@ def dataset_casts(dataset: CastDataset) -> list[dict]:
 
 @pytest.fixture
 def cast_dataset() -> CastDataset:
-    return CastDataset(seed=11, casts=2, campaigns_per_cast=2, events_per_type=30, org_slug=ORG, api_key=API_KEY)
+    return CastDataset(
+        seed=11, casts=2, campaigns_per_cast=2, events_per_type=30, org_slug=ORG, api_key=API_KEY
+    )
 
 
 @pytest.fixture

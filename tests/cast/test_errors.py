@@ -18,8 +18,13 @@ LISTING = "/generation"
 
 
 def catalog_only(config: dict, stream: str) -> dict:
-    others = {"campaigns", "campaign_analytics", "campaign_timeline", "analytics_events",
-              "cross_campaign_summary"} - {stream}
+    others = {
+        "campaigns",
+        "campaign_analytics",
+        "campaign_timeline",
+        "analytics_events",
+        "cross_campaign_summary",
+    } - {stream}
     return {**config, "stream_maps": {name: None for name in others}}
 
 
@@ -27,7 +32,9 @@ def test_retry_after_is_honoured(cast_sandbox, config):
     server, _ = cast_sandbox
     server.faults.retry_after = 1
     server.script("/cross_campaign_analytics_summary", ["429"])
-    run = run_tap(TapCast, catalog_only({**config, "retry_base_seconds": 0}, "cross_campaign_summary"))
+    run = run_tap(
+        TapCast, catalog_only({**config, "retry_base_seconds": 0}, "cross_campaign_summary")
+    )
     hits = [r for r in server.requests if "/cross_campaign_analytics_summary" in r.path]
     assert [r.status for r in hits[:2]] == [429, 200]
     # retry_base_seconds is 0: only the Retry-After header can explain a one-second gap.
@@ -85,16 +92,18 @@ def test_rejected_key_is_fatal_and_not_printed(cast_sandbox, config, caplog):
     message = str(err.value)
     assert "rejected the API key for org 'demo-org'" in message
     assert "api_key" in message
-    assert wrong not in message and wrong not in caplog.text
+    assert wrong not in message
+    assert wrong not in caplog.text
     assert server.count(LISTING) == 1, "a 401 must not be retried"
 
 
 def test_campaign_deleted_after_listing_is_skipped(cast_sandbox, cast_dataset, config, caplog):
-    server, api = cast_sandbox
+    _server, api = cast_sandbox
     gone = cast_dataset.ground_truth()["campaigns"][0]["generate_group"]
     api.gone_generations.add(gone)
     run = run_tap(TapCast, config)
-    assert gone in caplog.text and "Skipping" in caplog.text
+    assert gone in caplog.text
+    assert "Skipping" in caplog.text
     analytics = {r["generation_id"] for r in run.records("campaign_analytics")}
     events = {r["generation_id"] for r in run.records("analytics_events")}
     campaigns = {c["generate_group"] for c in cast_dataset.ground_truth()["campaigns"]}
@@ -104,7 +113,8 @@ def test_campaign_deleted_after_listing_is_skipped(cast_sandbox, cast_dataset, c
 def test_unknown_cast_is_a_clear_error(cast_sandbox, config):
     with pytest.raises(FatalAPIError) as err:
         run_tap(TapCast, {**config, "cast_ids": [999999]})
-    assert "cast_ids" in str(err.value) and "cast_id=999999" in str(err.value)
+    assert "cast_ids" in str(err.value)
+    assert "cast_id=999999" in str(err.value)
 
 
 def test_invalid_settings_raise_before_any_request(cast_sandbox, config):
@@ -125,21 +135,28 @@ def test_invalid_settings_raise_before_any_request(cast_sandbox, config):
 CLI_CASES = [
     ({"org_slug": "demo-org", "cast_ids": [1]}, "api_key"),
     ({"api_key": API_KEY, "org_slug": "demo-org", "cast_ids": "1940"}, "cast_ids"),
-    ({"api_key": API_KEY, "org_slug": "demo-org", "cast_ids": [1], "base_url": "ftp://x"},
-     "base_url"),
+    (
+        {"api_key": API_KEY, "org_slug": "demo-org", "cast_ids": [1], "base_url": "ftp://x"},
+        "base_url",
+    ),
     ({"api_key": API_KEY, "org_slug": "demo org!", "cast_ids": [1]}, "org_slug"),
 ]
 
 
 @pytest.mark.parametrize(("settings", "named"), CLI_CASES)
-def test_cli_bad_settings_exit_non_zero_with_one_clear_line(tmp_path, cast_sandbox, settings, named):
+def test_cli_bad_settings_exit_non_zero_with_one_clear_line(
+    tmp_path, cast_sandbox, settings, named
+):
     server, _ = cast_sandbox
     settings = {"base_url": server.url, **settings}
     path = tmp_path / "config.json"
     path.write_text(json.dumps(settings))
     result = subprocess.run(
         [sys.executable, "-m", "tap_cast", "--config", str(path)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert result.returncode != 0
     assert result.stdout == ""
@@ -155,7 +172,9 @@ def test_cli_fatal_api_error_is_one_line_without_traceback(tmp_path, cast_sandbo
     path.write_text(json.dumps({**config, "api_key": "not-the-key"}))
     result = subprocess.run(
         [sys.executable, "-m", "tap_cast", "--config", str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -170,9 +189,47 @@ def test_secret_never_in_output_at_debug_level(tmp_path, cast_sandbox, config):
     path.write_text(json.dumps(config))
     result = subprocess.run(
         [sys.executable, "-m", "tap_cast", "--config", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "LOGLEVEL": "DEBUG", "TAP_CAST_LOG_LEVEL": "DEBUG"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "RECORD" in result.stdout
     assert API_KEY not in result.stdout + result.stderr
+
+
+def test_unparsable_timestamp_stops_naming_stream_partition_and_field(cast_sandbox, config):
+    server, _ = cast_sandbox
+
+    def break_event_at(request, response):
+        if "/analytics_events" in request.path:
+            body = json.loads(response.body)
+            if body["results"]:
+                body["results"][0]["event_at"] = "20/12/2022 22:54"
+                response.body = json.dumps(body).encode()
+
+    server.hooks.append(break_event_at)
+    with pytest.raises(FatalAPIError) as err:
+        run_tap(TapCast, catalog_only(config, "analytics_events"))
+    message = str(err.value)
+    assert "stream 'analytics_events'" in message
+    assert "generation_id=" in message and "event_type=" in message
+    assert "field 'event_at' holds '20/12/2022 22:54'" in message
+
+
+def test_unknown_vendor_fields_are_kept(cast_sandbox, config):
+    server, _ = cast_sandbox
+
+    def add_field(request, response):
+        if "/analytics_events" in request.path:
+            body = json.loads(response.body)
+            for event in body["results"]:
+                event["scene_name"] = "Intro"
+            response.body = json.dumps(body).encode()
+
+    server.hooks.append(add_field)
+    run = run_tap(TapCast, catalog_only(config, "analytics_events"))
+    rows = run.records("analytics_events")
+    assert rows
+    assert all(row["unmapped_fields"] == {"scene_name": "Intro"} for row in rows)

@@ -23,8 +23,11 @@ def first_partition(dataset) -> tuple[int, str]:
 
 
 def partition_sizes(dataset, event_types) -> dict[tuple, int]:
-    sizes = {(c["cast_id"], c["generate_group"], kind): 0
-             for c in dataset.ground_truth()["campaigns"] for kind in event_types}
+    sizes = {
+        (c["cast_id"], c["generate_group"], kind): 0
+        for c in dataset.ground_truth()["campaigns"]
+        for kind in event_types
+    }
     for event in dataset.ground_truth()["analytics_events"]:
         key = (event["cast_id"], event["generation_id"], event["event_type"])
         if key in sizes:
@@ -34,8 +37,9 @@ def partition_sizes(dataset, event_types) -> dict[tuple, int]:
 
 def full_scan_pages(dataset, event_types, page_size: int) -> int:
     """Pages a full scan needs: ceil(n / page_size), and one (empty) page for no events."""
-    return sum(max(1, math.ceil(n / page_size))
-               for n in partition_sizes(dataset, event_types).values())
+    return sum(
+        max(1, math.ceil(n / page_size)) for n in partition_sizes(dataset, event_types).values()
+    )
 
 
 def test_exact_multiple_of_page_size_needs_no_extra_request(cast_sandbox, cast_dataset, config):
@@ -44,9 +48,12 @@ def test_exact_multiple_of_page_size_needs_no_extra_request(cast_sandbox, cast_d
     page_size = max(sizes.values()) // 2
     assert any(n and n % page_size == 0 and n > page_size for n in sizes.values())
     run_tap(TapCast, events_only({**config, "event_types": ["view"], "page_size": page_size}))
-    for (cast_id, generation_id, _), n in sizes.items():
-        pages = [int(r.query["page"][0]) for r in server.requests
-                 if EVENTS_PATH in r.path and generation_id in r.path]
+    for (_cast_id, generation_id, _), n in sizes.items():
+        pages = [
+            int(r.query["page"][0])
+            for r in server.requests
+            if EVENTS_PATH in r.path and generation_id in r.path
+        ]
         assert pages == list(range(1, max(1, math.ceil(n / page_size)) + 1)), (n, pages)
 
 
@@ -66,15 +73,20 @@ def test_empty_last_page_ends_paging(cast_sandbox, cast_dataset, config):
     per_partition = {r.path for r in pages}
     # 30 events: pages 1 and 2 hold them, page 3 is empty and ends the partition.
     assert len(pages) == 3 * len(per_partition)
-    truth = [e for e in cast_dataset.ground_truth()["analytics_events"] if e["event_type"] == "play"]
+    truth = [
+        e for e in cast_dataset.ground_truth()["analytics_events"] if e["event_type"] == "play"
+    ]
     assert len(run.records("analytics_events")) == len(truth)
 
 
 def test_count_growing_between_pages_loses_nothing(cast_sandbox, cast_dataset, config):
     server, api = cast_sandbox
     cast_id, generation_id = first_partition(cast_dataset)
-    original = [e for e in cast_dataset.ground_truth()["analytics_events"]
-                if e["generation_id"] == generation_id and e["event_type"] == "view"]
+    original = [
+        e
+        for e in cast_dataset.ground_truth()["analytics_events"]
+        if e["generation_id"] == generation_id and e["event_type"] == "view"
+    ]
     added: list[dict] = []
 
     def add_after_first_page(request, response):
@@ -94,7 +106,7 @@ def test_count_growing_between_pages_loses_nothing(cast_sandbox, cast_dataset, c
 
 
 def test_second_run_emits_nothing_old_and_new_events_once(cast_sandbox, cast_dataset, config):
-    server, api = cast_sandbox
+    _server, api = cast_sandbox
     cfg = events_only(config)
     first = run_tap(TapCast, cfg)
     assert first.records("analytics_events")
@@ -103,8 +115,11 @@ def test_second_run_emits_nothing_old_and_new_events_once(cast_sandbox, cast_dat
     assert second.records("analytics_events") == []
 
     cast_id, generation_id = first_partition(cast_dataset)
-    newest = max(e["event_at"] for e in cast_dataset.ground_truth()["analytics_events"]
-                 if e["generation_id"] == generation_id and e["event_type"] == "action")
+    newest = max(
+        e["event_at"]
+        for e in cast_dataset.ground_truth()["analytics_events"]
+        if e["generation_id"] == generation_id and e["event_type"] == "action"
+    )
     # Two new events: one in the very second of the bookmark, one later.
     new = api.dataset.add_events(cast_id, generation_id, "action", 1, at=newest)
     new += api.dataset.add_events(cast_id, generation_id, "action", 1)
@@ -121,8 +136,10 @@ def test_second_run_emits_nothing_old_and_new_events_once(cast_sandbox, cast_dat
 def test_bookmark_per_partition(cast_sandbox, config):
     run = run_tap(TapCast, events_only({**config, "event_types": ["view", "play"]}))
     partitions = run.final_state["bookmarks"]["analytics_events"]["partitions"]
-    contexts = {(p["context"]["cast_id"], p["context"]["generation_id"], p["context"]["event_type"])
-                for p in partitions}
+    contexts = {
+        (p["context"]["cast_id"], p["context"]["generation_id"], p["context"]["event_type"])
+        for p in partitions
+    }
     assert len(contexts) == len(partitions) == 2 * 2 * 2  # casts x campaigns x types
     for partition in partitions:
         assert partition["replication_key"] == "event_at"

@@ -11,8 +11,9 @@ from tap_cast.tap import TapCast
 from tests.cast.conftest import API_KEY, ORG, cast_config
 
 # The factory needs the config when the class is built, so the sandbox starts at import.
-_dataset = CastDataset(seed=3, casts=1, campaigns_per_cast=2, events_per_type=12, org_slug=ORG,
-                       api_key=API_KEY)
+_dataset = CastDataset(
+    seed=3, casts=1, campaigns_per_cast=2, events_per_type=12, org_slug=ORG, api_key=API_KEY
+)
 _server, _api = start_cast_sandbox(_dataset)
 atexit.register(_server.stop)
 

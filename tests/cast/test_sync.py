@@ -27,9 +27,17 @@ def utc(naive_iso: str) -> str:
 
 
 def event_identity(event: dict) -> tuple:
-    return (event["cast_id"], event["generation_id"], event["event_type"], utc(event["event_at"]),
-            event["contact_id"], event["ip_address"], event["device_type"], event["os_name"],
-            event["browser_name"])
+    return (
+        event["cast_id"],
+        event["generation_id"],
+        event["event_type"],
+        utc(event["event_at"]),
+        event["contact_id"],
+        event["ip_address"],
+        event["device_type"],
+        event["os_name"],
+        event["browser_name"],
+    )
 
 
 def test_every_stream_matches_ground_truth(cast_sandbox, cast_dataset, config):
@@ -54,17 +62,37 @@ def test_every_stream_matches_ground_truth(cast_sandbox, cast_dataset, config):
         row = analytics[(item["cast_id"], item["generation_id"])]
         for name, value in item["analytics"]["summary"].items():
             assert row[name] == value
-        for name in ("timeline", "scenes_watched", "actions_clicked", "feedbacks", "user_agents",
-                     "languages"):
+        for name in (
+            "timeline",
+            "scenes_watched",
+            "actions_clicked",
+            "feedbacks",
+            "user_agents",
+            "languages",
+        ):
             assert row[name] == item["analytics"][name]
         assert row["unmapped_fields"] is None
 
     timeline = Counter(
-        (r["cast_id"], r["generation_id"], r["event_type"], r["event_dt"], r["count"], r["frequency"])
+        (
+            r["cast_id"],
+            r["generation_id"],
+            r["event_type"],
+            r["event_dt"],
+            r["count"],
+            r["frequency"],
+        )
         for r in run.records("campaign_timeline")
     )
     expected_timeline = Counter(
-        (b["cast_id"], b["generation_id"], b["event_type"], utc(b["event_dt"]), b["count"], b["frequency"])
+        (
+            b["cast_id"],
+            b["generation_id"],
+            b["event_type"],
+            utc(b["event_dt"]),
+            b["count"],
+            b["frequency"],
+        )
         for b in truth["campaign_timeline"]
     )
     assert timeline == expected_timeline
@@ -77,17 +105,30 @@ def test_every_stream_matches_ground_truth(cast_sandbox, cast_dataset, config):
     for raw in truth["analytics_events"][:50]:
         row = by_identity[event_identity(raw)]
         assert (row["contact_email"], row["contact_name"], row["contact_phone"], row["status"]) == (
-            raw["contact_email"], raw["contact_name"], raw["contact_phone"], raw["status"])
+            raw["contact_email"],
+            raw["contact_name"],
+            raw["contact_phone"],
+            raw["status"],
+        )
 
     summary = {(r["cast_id"], r["generation_id"]): r for r in run.records("cross_campaign_summary")}
     assert len(summary) == len(truth["cross_campaign_summary"])
     for item in truth["cross_campaign_summary"]:
         row = summary[(item["cast_id"], item["generation_id"])]
         counters = item["counters"]
-        assert (row["load_time"], row["play"], row["click_action"], row["feedback"],
-                row["email_delivered"]) == (counters["loadTime"], counters["play"],
-                                            counters["click.action"], counters["feedback"],
-                                            counters["email_delivered"])
+        assert (
+            row["load_time"],
+            row["play"],
+            row["click_action"],
+            row["feedback"],
+            row["email_delivered"],
+        ) == (
+            counters["loadTime"],
+            counters["play"],
+            counters["click.action"],
+            counters["feedback"],
+            counters["email_delivered"],
+        )
 
 
 def test_primary_keys_unique_and_stable_across_runs(cast_sandbox, config):
@@ -104,9 +145,18 @@ def test_event_key_ignores_contact_details(cast_sandbox, config):
     """Editing a contact's email must not turn their past events into new rows."""
     from tap_cast.streams import event_key
 
-    record = {"cast_id": 1, "generation_id": "g", "event_type": "view", "event_at": "x",
-              "contact_id": "7", "ip_address": "1.2.3.4", "device_type": "desktop",
-              "os_name": "Windows", "browser_name": "Chrome", "contact_email": "a@b.c"}
+    record = {
+        "cast_id": 1,
+        "generation_id": "g",
+        "event_type": "view",
+        "event_at": "x",
+        "contact_id": "7",
+        "ip_address": "1.2.3.4",
+        "device_type": "desktop",
+        "os_name": "Windows",
+        "browser_name": "Chrome",
+        "contact_email": "a@b.c",
+    }
     changed = {**record, "contact_email": "new@b.c", "contact_name": "New", "status": "inactive"}
     assert event_key(record) == event_key(changed)
     assert event_key(record) != event_key({**record, "event_at": "y"})
