@@ -214,7 +214,8 @@ def test_unparsable_timestamp_stops_naming_stream_partition_and_field(cast_sandb
         run_tap(TapCast, catalog_only(config, "analytics_events"))
     message = str(err.value)
     assert "stream 'analytics_events'" in message
-    assert "generation_id=" in message and "event_type=" in message
+    assert "generation_id=" in message
+    assert "event_type=" in message
     assert "field 'event_at' holds '20/12/2022 22:54'" in message
 
 

@@ -1,0 +1,33 @@
+# Two commands for a new user:  `make demo` (the main job) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup demo test lint clean
+
+# One virtualenv with the taps (editable), the dev tools and Meltano.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]' 'meltano==4.4.1'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Start every sandbox, `meltano run` each tap into DuckDB, print rows per table.
+demo: setup
+	$(BIN)/python scripts/demo.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .meltano .meltano-state output .pytest_cache .mypy_cache .ruff_cache
