@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint clean readme
 
 # One virtualenv with the taps (editable), the dev tools and Meltano.
 $(STAMP): pyproject.toml
@@ -31,3 +31,7 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .meltano .meltano-state output .pytest_cache .mypy_cache .ruff_cache
+
+# Regenerate the settings tables in README.md from each tap's --about output.
+readme: setup
+	$(BIN)/python scripts/readme_settings.py

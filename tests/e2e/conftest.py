@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,11 @@ class MeltanoProject:
     def run(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [str(MELTANO), "--environment=sandbox", *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout,
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode != 0:
             tail = (result.stdout + result.stderr)[-4000:]
@@ -33,7 +36,7 @@ class MeltanoProject:
 
 
 @pytest.fixture
-def meltano(tmp_path: Path) -> t.Iterator[MeltanoProject]:
+def meltano(tmp_path: Path) -> MeltanoProject:
     """Isolated state backend and warehouse per test; plugins installed once per checkout."""
     env = {
         **os.environ,
@@ -41,4 +44,4 @@ def meltano(tmp_path: Path) -> t.Iterator[MeltanoProject]:
         "MELTANO_STATE_BACKEND_URI": f"file://{tmp_path}/state",
         "TARGET_DUCKDB_FILEPATH": str(tmp_path / "warehouse.duckdb"),
     }
-    yield MeltanoProject(env=env)
+    return MeltanoProject(env=env)

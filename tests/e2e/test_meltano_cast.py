@@ -33,15 +33,18 @@ def table_facts(path) -> dict[str, tuple[int, int]]:
 
 
 def test_meltano_run_lands_ground_truth_and_is_incremental(meltano, tmp_path):
-    dataset = CastDataset(seed=5, casts=2, campaigns_per_cast=3, events_per_type=25,
-                          org_slug=ORG, api_key=API_KEY)
+    dataset = CastDataset(
+        seed=5, casts=2, campaigns_per_cast=3, events_per_type=25, org_slug=ORG, api_key=API_KEY
+    )
     server, api = start_cast_sandbox(dataset)
     try:
-        meltano.env.update({
-            "TAP_CAST_BASE_URL": server.url,
-            "TAP_CAST_API_KEY": API_KEY,  # contains $ # ! &: must reach the API verbatim
-            "TAP_CAST_CAST_IDS": json.dumps(dataset.cast_ids()),
-        })
+        meltano.env.update(
+            {
+                "TAP_CAST_BASE_URL": server.url,
+                "TAP_CAST_API_KEY": API_KEY,  # contains $ # ! &: must reach the API verbatim
+                "TAP_CAST_CAST_IDS": json.dumps(dataset.cast_ids()),
+            }
+        )
         warehouse = tmp_path / "warehouse.duckdb"
         first = meltano.run("run", "tap-cast", "target-duckdb")
         truth = {stream: len(rows) for stream, rows in dataset.ground_truth().items()}
@@ -72,20 +75,24 @@ def test_meltano_run_lands_ground_truth_and_is_incremental(meltano, tmp_path):
 
 
 def test_values_survive_the_trip(meltano, tmp_path):
-    dataset = CastDataset(seed=9, casts=1, campaigns_per_cast=4, events_per_type=5,
-                          org_slug=ORG, api_key=API_KEY)
+    dataset = CastDataset(
+        seed=9, casts=1, campaigns_per_cast=4, events_per_type=5, org_slug=ORG, api_key=API_KEY
+    )
     server, _ = start_cast_sandbox(dataset)
     try:
-        meltano.env.update({
-            "TAP_CAST_BASE_URL": server.url,
-            "TAP_CAST_API_KEY": API_KEY,
-            "TAP_CAST_CAST_IDS": json.dumps(dataset.cast_ids()),
-        })
+        meltano.env.update(
+            {
+                "TAP_CAST_BASE_URL": server.url,
+                "TAP_CAST_API_KEY": API_KEY,
+                "TAP_CAST_CAST_IDS": json.dumps(dataset.cast_ids()),
+            }
+        )
         meltano.run("run", "tap-cast", "target-duckdb")
         with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as db:
             names = dict(db.execute("select id, name from tap_cast.campaigns").fetchall())
-            conditions = dict(db.execute(
-                "select id, condition_data from tap_cast.campaigns").fetchall())
+            conditions = dict(
+                db.execute("select id, condition_data from tap_cast.campaigns").fetchall()
+            )
         campaigns = dataset.ground_truth()["campaigns"]
         assert any(c["name"] and not c["name"].isascii() for c in campaigns)
         for campaign in campaigns:
