@@ -6,7 +6,6 @@ The table sits between `<!-- settings:tap-x -->` and `<!-- /settings:tap-x -->`.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,9 +36,10 @@ def settings_table(tap: str) -> str:
 
 def render(text: str) -> str:
     for tap in TAPS:
-        pattern = re.compile(rf"(<!-- settings:{tap} -->\n).*?(<!-- /settings:{tap} -->)", re.S)
-        table = settings_table(tap)
-        text = pattern.sub(lambda m, table=table: f"{m.group(1)}{table}\n{m.group(2)}", text)
+        start, end = f"<!-- settings:{tap} -->", f"<!-- /settings:{tap} -->"
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        text = f"{head}{start}\n{settings_table(tap)}\n{end}{tail}"
     return text
 
 
