@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint clean readme
+.PHONY: setup demo test lint clean readme bench
 
 # One virtualenv with the taps (editable), the dev tools and Meltano.
 $(STAMP): pyproject.toml
@@ -35,3 +35,7 @@ clean:
 # Regenerate the settings tables in README.md from each tap's --about output.
 readme: setup
 	$(BIN)/python scripts/readme_settings.py
+
+# Benchmarks (not part of `make test`); results are recorded in bench/RESULTS.md.
+bench: setup
+	$(BIN)/python bench/sandbox_speed.py
