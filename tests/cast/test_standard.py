@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 
 from singer_sdk.testing import get_tap_test_class
 
@@ -16,6 +17,18 @@ _dataset = CastDataset(
 )
 _server, _api = start_cast_sandbox(_dataset)
 atexit.register(_server.stop)
+
+
+def _add_unknown_field(request, response):
+    """A field the vendor may add: the standard tests then check unmapped_fields is an object."""
+    if "/analytics_events" in request.path:
+        body = json.loads(response.body)
+        for event in body["results"]:
+            event["scene_name"] = "Intro"
+        response.body = json.dumps(body).encode()
+
+
+_server.hooks.append(_add_unknown_field)
 
 TestTapCast = get_tap_test_class(
     tap_class=TapCast,
