@@ -66,7 +66,7 @@ class CastStream(VendorStream):
                 partition_label(self.partition),
             )
             return []
-        return self.records_from_body(self.json_body(response))
+        return self.records_from_body(self.parsed_body(response))
 
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         """Rows of one parsed response; streams whose body is not a list override this."""
@@ -89,7 +89,7 @@ class CastPagePaginator(PageNumberPaginator):
     def has_more(self, response: requests.Response) -> bool:
         if response.status_code == HTTPStatus.NOT_FOUND:
             return False
-        body = self.stream.json_body(response)
+        body = self.stream.parsed_body(response)
         if not body.get("results"):
             return False
         page_size = int(body.get("page_size") or self.page_size)

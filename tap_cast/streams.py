@@ -291,7 +291,7 @@ class NewestFirstPaginator(CastPagePaginator):
             return False
         if self.since is None:
             return True
-        results = self.stream.json_body(response)["results"]
+        results = self.stream.parsed_body(response)["results"]
         times = [parse_timestamp(event.get("event_at"), field="event_at") for event in results]
         page_ordered = all(a >= b for a, b in itertools.pairwise(times))
         if self.previous_oldest is not None and times[0] > self.previous_oldest:

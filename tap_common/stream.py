@@ -140,20 +140,23 @@ class VendorStream(RESTStream):
                 f"stream '{self.name}' {partition_label(context)}: {exc}"
             ) from None
         except TRANSIENT_ERRORS as exc:
-            msg = (
-                f"stream '{self.name}' {partition_label(context)}: gave up after "
-                f"{self.backoff_max_tries()} attempts: {describe_exception(exc)}. "
-                "Raise 'max_retries' or 'request_timeout' if the API is slow or busy; "
-                "the last STATE message is valid, so the next run resumes from it."
-            )
-            raise FatalAPIError(msg) from None
+            raise self.gave_up(context, exc) from None
+
+    def gave_up(self, context: Context | None, exc: BaseException) -> FatalAPIError:
+        """The error for a request whose retries are exhausted."""
+        return FatalAPIError(
+            f"stream '{self.name}' {partition_label(context)}: gave up after "
+            f"{self.backoff_max_tries()} attempts: {describe_exception(exc)}. "
+            "Raise 'max_retries' or 'request_timeout' if the API is slow or busy; "
+            "the last STATE message is valid, so the next run resumes from it."
+        )
 
     # --- responses ------------------------------------------------------------------
 
     def validate_response(self, response: requests.Response) -> None:
         """Status checks, then the body is parsed here so a broken body is retried too."""
         super().validate_response(response)
-        self.json_body(response)
+        self.parsed_body(response)
 
     def response_error_message(self, response: requests.Response) -> str:
         """Status and path only: the body can echo request data, the query can hold secrets."""
@@ -164,17 +167,21 @@ class VendorStream(RESTStream):
             f"(stream '{self.name}', {partition_label(self.partition)})"
         )
 
-    def json_body(self, response: requests.Response) -> t.Any:
-        """The response's JSON, parsed once; a body that is not JSON is retried, then fatal.
+    def parsed_body(self, response: requests.Response) -> t.Any:
+        """The response body, parsed once by ``parse_body`` and kept on the response."""
+        cached = response.__dict__.get(_PARSED_BODY, _PARSED_BODY)
+        if cached is _PARSED_BODY:
+            cached = response.__dict__[_PARSED_BODY] = self.parse_body(response)
+        return cached
+
+    def parse_body(self, response: requests.Response) -> t.Any:
+        """JSON; a body that is not JSON is retried, then fatal.
 
         An HTML error page with status 200 (a proxy or maintenance page) or a truncated
         body is usually transient, so it goes through the same retries as a 5xx.
         """
-        cached = response.__dict__.get(_PARSED_BODY, _PARSED_BODY)
-        if cached is not _PARSED_BODY:
-            return cached
         try:
-            body = json.loads(response.content, parse_float=decimal.Decimal)
+            return json.loads(response.content, parse_float=decimal.Decimal)
         except ValueError:
             content_type = response.headers.get("Content-Type", "no content type")
             path = urlsplit(response.url).path if response.url else self.path
@@ -184,5 +191,3 @@ class VendorStream(RESTStream):
                 f"(stream '{self.name}', {partition_label(self.partition)})"
             )
             raise RetriableAPIError(msg, response) from None
-        response.__dict__[_PARSED_BODY] = body
-        return body

@@ -1,0 +1,1 @@
+"""tap-webcasts: Singer tap for the Webcasts.com Reporting API v2.0."""

@@ -1,0 +1,361 @@
+"""Webcasts.com streams: the event list, and four streams read from each audience report.
+
+Report times are naive times in the report's ``tz`` (the API's default is GMT); the tap asks
+for the configured ``tz`` and converts every time to UTC with an explicit offset. The event
+list's times are read as GMT, as the API's older clients do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import typing as t
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from singer_sdk import RESTStream
+from singer_sdk import typing as th
+
+from tap_common.records import split_unmapped, utc_iso
+from tap_common.stream import TRANSIENT_ERRORS, VendorDataError
+from tap_webcasts import parsers
+from tap_webcasts.client import FORMAT_SUFFIX, WebcastsStream
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+REPORT_PATH = "/api/reporting/audiencereports"
+ON_OFF_FILTERS = (
+    "dr_regs",
+    "dr_sessions",
+    "users_qa",
+    "user_survey",
+    "no_shows",
+    "live_viewers",
+    "od_viewers",
+    "simlive_viewers",
+)
+LIST_FILTERS = ("sti_filter", "excl_domain", "incl_domain")  # pipe-joined on the wire
+
+UNMAPPED = th.Property(
+    "unmapped_fields",
+    th.ObjectType(),
+    description="Fields the vendor sent that this tap does not map yet, kept verbatim.",
+)
+
+
+def surrogate_key(*parts: t.Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+class EventsStream(WebcastsStream):
+    """GET /api/reporting/eventlist: every event the account can see, expired ones included."""
+
+    name = "events"
+    primary_keys = ("ei",)
+    replication_key = None
+
+    schema = th.PropertiesList(
+        th.Property("ei", th.IntegerType(), required=True, description="7-digit event id."),
+        th.Property("title", th.StringType()),
+        th.Property("sched_start", th.DateTimeType(), description="Scheduled start (UTC)."),
+        th.Property("sched_end", th.DateTimeType(), description="Scheduled end (UTC)."),
+        th.Property("timezone", th.StringType(), description="The event's display time zone."),
+        th.Property("expired", th.BooleanType()),
+        UNMAPPED,
+    ).to_dict()
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return (
+            "/api/reporting/eventlist"
+            + FORMAT_SUFFIX["json" if self.response_format == "json" else "xml"]
+        )
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        return {"ver": "2.0"}
+
+    def parse_envelope_body(self, content: bytes) -> t.Any:
+        return parsers.parse_event_list(content)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        return self.parsed_body(response)  # type: ignore[no-any-return]
+
+    def to_record(self, row: dict, context: Context | None) -> dict | None:
+        mapped, unmapped = split_unmapped(row, parsers.EVENT_FIELDS)
+        record = {parsers.EVENT_FIELDS[k]: v for k, v in mapped.items()}
+        record["ei"] = _int(record.get("ei"), "ei")
+        record["expired"] = _bool(record.get("expired"), "expired")
+        for name in ("sched_start", "sched_end"):
+            record[name] = utc_iso(record.get(name), field=name)
+        record["unmapped_fields"] = unmapped
+        wanted = self.config.get("event_ids")
+        if wanted and record["ei"] not in wanted:
+            return None
+        if record["expired"] and not self.config.get("include_expired_events", True):
+            return None
+        return record
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        return {"ei": record["ei"]}
+
+
+class AudienceReportStream(WebcastsStream):
+    """Base of the streams read from an event's audience report (one download per event)."""
+
+    parent_stream_type = EventsStream
+    path = REPORT_PATH
+
+    def rows_of(self, registrant: dict) -> t.Iterable[dict]:
+        raise NotImplementedError
+
+    @cached_property
+    def report_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.get("tz") or "GMT")
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        reports = self._tap.reports  # type: ignore[attr-defined]
+        while True:
+            path = reports.get(context["ei"], lambda file: self.download_report(context, file))
+            try:
+                # A failure returnCode precedes every registrant, so a retry emits no repeats.
+                for registrant in parsers.iter_registrants(path, self.response_format):
+                    for row in self.rows_of(registrant):
+                        yield {"ei": context["ei"], "email": registrant["email"], **row}
+                self._renewed = False
+                return
+            except parsers.ReportError as exc:
+                reports.forget()
+                self.renew_session_once(exc)  # the second failure raises
+            except VendorDataError as exc:
+                msg = f"the audience report of event {context['ei']}: {exc}"
+                raise VendorDataError(msg) from None
+
+    def download_report(self, context: Context, path: Path) -> None:
+        """Stream the report to ``path``, with the usual retries; it may be very large."""
+        self.partition = context
+        request = self.build_prepared_request(
+            method="GET",
+            url=f"{self.url_base}{REPORT_PATH}{FORMAT_SUFFIX[self.response_format]}",
+            params=self.report_params(context),
+            headers=self.http_headers,
+        )
+        try:
+            self.request_decorator(self._download)(request, path)
+        except TRANSIENT_ERRORS as exc:  # retries exhausted
+            raise self.gave_up(context, exc) from None
+
+    def _download(self, request: requests.PreparedRequest, path: Path) -> None:
+        signed = self.authenticator(request.copy())
+        with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
+            RESTStream.validate_response(self, response)
+            with path.open("wb") as file:
+                for chunk in response.iter_content(chunk_size=1 << 20):
+                    file.write(chunk)
+
+    def report_params(self, context: Context) -> dict[str, str]:
+        params = {"ver": "2.0", "ei": str(context["ei"]), "tz": self.config.get("tz") or "GMT"}
+        start = self._tap.report_window_start(context["ei"])  # type: ignore[attr-defined]
+        if start is not None:
+            params["date_range_start"] = start.astimezone(self.report_tz).strftime("%m/%d/%Y")
+        if end := self.config.get("date_range_end"):
+            params["date_range_end"] = dt.date.fromisoformat(str(end)[:10]).strftime("%m/%d/%Y")
+        for name in ON_OFF_FILTERS:
+            if self.config.get(name) is not None:
+                params[name] = "on" if self.config[name] else "off"
+        for name in LIST_FILTERS:
+            if self.config.get(name):
+                params[name] = "|".join(self.config[name])
+        return params
+
+    def local_time(self, value: str, field: str) -> str | None:
+        return utc_iso(value, field=field, naive_tz=self.report_tz)
+
+
+class AudienceStream(AudienceReportStream):
+    """One row per registrant of each event; the event's own form fields in an object."""
+
+    name = "audience"
+    primary_keys = ("ei", "email")
+    replication_key = "last_activity_at"
+    is_sorted = False
+
+    schema = th.PropertiesList(
+        th.Property("ei", th.IntegerType(), required=True),
+        th.Property("email", th.StringType(), required=True),
+        th.Property("first_name", th.StringType()),
+        th.Property("last_name", th.StringType()),
+        th.Property("company", th.StringType()),
+        th.Property("registration_date", th.DateTimeType()),
+        th.Property("source_tracking_id", th.StringType(), description="Vendor sti."),
+        th.Property(
+            "registration_fields",
+            th.ObjectType(),
+            description="The event's own registration form: label -> answer.",
+        ),
+        th.Property("session_count", th.IntegerType()),
+        th.Property("viewing_seconds", th.IntegerType(), description="Sum of session durations."),
+        th.Property(
+            "last_activity_at",
+            th.DateTimeType(),
+            required=True,
+            description="Latest of registration, session end, question and survey answer "
+            "times: the bookmark of the report window.",
+        ),
+        UNMAPPED,
+    ).to_dict()
+
+    def rows_of(self, registrant: dict) -> t.Iterable[dict]:
+        yield registrant
+
+    def to_record(self, row: dict, context: Context | None) -> dict:
+        times = [self.local_time(row["registration_date"], "registration_date")]
+        for session in row["sessions"]:
+            times.append(self.local_time(session["session_end"], "session_end"))
+        times += [self.local_time(q["asked_at"], "asked_at") for q in row["questions"]]
+        times += [self.local_time(a["answered_at"], "answered_at") for a in row["survey_answers"]]
+        known = [time for time in times if time]
+        if not known:
+            msg = f"registrant {row['email']} has no registration date or activity time"
+            raise VendorDataError(msg)
+        return {
+            "ei": row["ei"],
+            "email": row["email"],
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
+            "company": row["company"],
+            "registration_date": times[0],
+            "source_tracking_id": row["source_tracking_id"],
+            "registration_fields": row["registration_fields"],
+            "session_count": len(row["sessions"]),
+            "viewing_seconds": sum(
+                _int(s["duration_seconds"], "duration") for s in row["sessions"]
+            ),
+            "last_activity_at": max(known),
+            "unmapped_fields": row["unmapped"],
+        }
+
+
+class AudienceSessionsStream(AudienceReportStream):
+    """Viewing sessions (live, on demand, sim-live) as rows linked to event and registrant."""
+
+    name = "audience_sessions"
+    primary_keys = ("ei", "email", "session_type", "session_start")
+    replication_key = None
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    schema = th.PropertiesList(
+        th.Property("ei", th.IntegerType(), required=True),
+        th.Property("email", th.StringType(), required=True),
+        th.Property(
+            "session_type",
+            th.StringType(),
+            required=True,
+            description="live, on_demand or sim_live.",
+        ),
+        th.Property("session_start", th.DateTimeType(), required=True),
+        th.Property("session_end", th.DateTimeType()),
+        th.Property("duration_seconds", th.IntegerType()),
+    ).to_dict()
+
+    def rows_of(self, registrant: dict) -> t.Iterable[dict]:
+        return registrant["sessions"]
+
+    def to_record(self, row: dict, context: Context | None) -> dict:
+        return {
+            **row,
+            "session_start": self.local_time(row["session_start"], "session_start"),
+            "session_end": self.local_time(row["session_end"], "session_end"),
+            "duration_seconds": _int(row["duration_seconds"], "duration"),
+        }
+
+
+class AudienceQuestionsStream(AudienceReportStream):
+    """Q&A: questions registrants asked, with the answer, when the report carries them."""
+
+    name = "audience_questions"
+    primary_keys = ("question_key",)
+    replication_key = None
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    schema = th.PropertiesList(
+        th.Property(
+            "question_key",
+            th.StringType(),
+            required=True,
+            description="Surrogate key: hash of ei, email, asked_at and question.",
+        ),
+        th.Property("ei", th.IntegerType(), required=True),
+        th.Property("email", th.StringType(), required=True),
+        th.Property("asked_at", th.DateTimeType()),
+        th.Property("question", th.StringType()),
+        th.Property("answer", th.StringType()),
+    ).to_dict()
+
+    def rows_of(self, registrant: dict) -> t.Iterable[dict]:
+        return registrant["questions"]
+
+    def to_record(self, row: dict, context: Context | None) -> dict:
+        asked_at = self.local_time(row["asked_at"], "asked_at")
+        return {
+            **row,
+            "asked_at": asked_at,
+            "question_key": surrogate_key(row["ei"], row["email"], asked_at, row["question"]),
+        }
+
+
+class AudienceSurveyAnswersStream(AudienceReportStream):
+    """Survey answers, one row per registrant, survey question and submission."""
+
+    name = "audience_survey_answers"
+    primary_keys = ("answer_key",)
+    replication_key = None
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    schema = th.PropertiesList(
+        th.Property(
+            "answer_key",
+            th.StringType(),
+            required=True,
+            description="Surrogate key: hash of ei, email, survey, question and answered_at.",
+        ),
+        th.Property("ei", th.IntegerType(), required=True),
+        th.Property("email", th.StringType(), required=True),
+        th.Property("survey", th.StringType()),
+        th.Property("question", th.StringType()),
+        th.Property("answer", th.StringType()),
+        th.Property("answered_at", th.DateTimeType()),
+    ).to_dict()
+
+    def rows_of(self, registrant: dict) -> t.Iterable[dict]:
+        return registrant["survey_answers"]
+
+    def to_record(self, row: dict, context: Context | None) -> dict:
+        answered_at = self.local_time(row["answered_at"], "answered_at")
+        return {
+            **row,
+            "answered_at": answered_at,
+            "answer_key": surrogate_key(
+                row["ei"], row["email"], row["survey"], row["question"], answered_at
+            ),
+        }
+
+
+def _int(value: t.Any, field: str) -> int:
+    try:
+        return int(str(value).strip() or 0)
+    except ValueError:
+        raise VendorDataError(f"field '{field}' holds {value!r}, not an integer") from None
+
+
+def _bool(value: t.Any, field: str) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise VendorDataError(f"field '{field}' holds {value!r}, not a boolean")

@@ -1,0 +1,188 @@
+"""tap-webcasts: settings, the shared session, and the list of streams."""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import zoneinfo
+from functools import cached_property
+
+import requests
+from singer_sdk import typing as th
+
+from tap_common.records import parse_timestamp
+from tap_common.retry import retry_wait_generator
+from tap_common.tap import COMMON_SETTINGS, VendorTap, check_http_url
+from tap_webcasts import streams
+from tap_webcasts.auth import WebcastsSession
+from tap_webcasts.client import ReportFiles
+
+STREAM_TYPES = (
+    streams.EventsStream,
+    streams.AudienceStream,
+    streams.AudienceSessionsStream,
+    streams.AudienceQuestionsStream,
+    streams.AudienceSurveyAnswersStream,
+)
+
+
+def _on_off(name: str, what: str) -> th.Property:
+    return th.Property(
+        name,
+        th.BooleanType(),
+        description=f"{what} Sent as '{name}=on|off'; unset leaves the API's default.",
+    )
+
+
+def _pipe_list(name: str, what: str) -> th.Property:
+    return th.Property(
+        name,
+        th.ArrayType(th.StringType(min_length=1)),
+        description=f"{what} Sent pipe-joined as '{name}'.",
+    )
+
+
+class TapWebcasts(VendorTap):
+    """Singer tap for the Webcasts.com Reporting API v2.0."""
+
+    name = "tap-webcasts"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "username",
+            th.StringType(min_length=1),
+            required=True,
+            title="Username",
+            description="Reporting API account (an email), issued by Webcasts.com support.",
+        ),
+        th.Property(
+            "password",
+            th.StringType(min_length=1),
+            required=True,
+            secret=True,
+            title="Password",
+            description="Reporting API account password.",
+        ),
+        th.Property(
+            "base_url",
+            th.StringType(),
+            default="https://api.webcasts.com",
+            description="Scheme and host of the API; change only for a proxy or the sandbox.",
+        ),
+        th.Property(
+            "response_format",
+            th.StringType(allowed_values=["xml", "json", "csv"]),
+            default="xml",
+            description="Report format to request: xml (the API's default, streamed), csv "
+            "(streamed; carries no Q&A or survey answers) or json (loaded whole).",
+        ),
+        th.Property(
+            "event_ids",
+            th.ArrayType(th.IntegerType(minimum=1)),
+            description="Only these 7-digit event ids (default: every event in the event list).",
+        ),
+        th.Property(
+            "include_expired_events",
+            th.BooleanType(),
+            default=True,
+            description="Also extract events the event list marks as expired.",
+        ),
+        th.Property(
+            "tz",
+            th.StringType(min_length=1),
+            default="GMT",
+            description="Time zone the reports are requested in (IANA name, e.g. "
+            "America/New_York). Times are converted to UTC either way.",
+        ),
+        th.Property(
+            "date_range_start",
+            th.DateType(),
+            description="First report day (ISO date) on a first run; later runs start from "
+            "each event's bookmark. Sent as mm/dd/yyyy.",
+        ),
+        th.Property(
+            "date_range_end",
+            th.DateType(),
+            description="Last report day (ISO date); unset means up to now.",
+        ),
+        _on_off("dr_regs", "Date range applies to registration dates (API default on)."),
+        _on_off("dr_sessions", "Date range applies to viewing sessions (API default on)."),
+        _pipe_list("sti_filter", "Only registrants with these source tracking ids."),
+        _pipe_list("excl_domain", "Leave out registrants with emails on these domains."),
+        _pipe_list("incl_domain", "Only registrants with emails on these domains."),
+        _on_off("users_qa", "Only registrants who asked a question."),
+        _on_off("user_survey", "Only registrants who answered a survey."),
+        _on_off("no_shows", "Only registrants with no viewing session."),
+        _on_off("live_viewers", "Only registrants with a live session."),
+        _on_off("od_viewers", "Only registrants with an on-demand session."),
+        _on_off("simlive_viewers", "Only registrants with a sim-live session."),
+        *COMMON_SETTINGS,
+    ).to_dict()
+
+    def extra_config_errors(self) -> list[str]:
+        errors = check_http_url(self.config, "base_url")
+        if self.config.get("excl_domain") and self.config.get("incl_domain"):
+            errors.append(
+                "Settings 'excl_domain' and 'incl_domain' cannot both be set (the API "
+                "accepts one or the other): keep one."
+            )
+        try:
+            zoneinfo.ZoneInfo(self.config.get("tz") or "GMT")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors.append(
+                f"Setting 'tz' must be an IANA time zone name such as 'America/New_York', "
+                f"got {self.config.get('tz')!r}."
+            )
+        return errors
+
+    @cached_property
+    def session(self) -> WebcastsSession:
+        """The one login of this run, shared by every stream."""
+        config = self.config
+        return WebcastsSession(
+            base_url=config["base_url"],
+            username=config["username"],
+            password=config["password"],
+            timeout=config.get("request_timeout", 60),
+            session=requests.Session(),
+            max_tries=int(config.get("max_retries", 5)) + 1,
+            waits=lambda: retry_wait_generator(
+                base_seconds=float(config.get("retry_base_seconds", 2)),
+                max_wait_seconds=float(config.get("retry_max_wait_seconds", 120)),
+            ),
+        )
+
+    @cached_property
+    def reports(self) -> ReportFiles:
+        files = ReportFiles()
+        atexit.register(files.close)
+        return files
+
+    @cached_property
+    def _window_starts(self) -> dict[int, dt.datetime | None]:
+        return {}
+
+    def report_window_start(self, ei: int) -> dt.datetime | None:
+        """Where this run's report for event ``ei`` starts, fixed on first use in the run.
+
+        From the audience bookmark of the event (its day is read again: the API filters
+        by whole days), else from date_range_start, else the whole history.
+        """
+        if ei not in self._window_starts:
+            bookmark = self.streams["audience"].get_starting_replication_key_value({"ei": ei})
+            start: dt.datetime | None = None
+            if bookmark:
+                start = parse_timestamp(bookmark, field="audience bookmark")
+            elif first := self.config.get("date_range_start"):
+                day = dt.date.fromisoformat(str(first)[:10])
+                tz = zoneinfo.ZoneInfo(self.config.get("tz") or "GMT")
+                start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+            self._window_starts[ei] = start
+        return self._window_starts[ei]
+
+    def discover_streams(self) -> list[streams.WebcastsStream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+
+if __name__ == "__main__":
+    TapWebcasts.cli()
