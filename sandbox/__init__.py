@@ -6,6 +6,7 @@ Only the standard library is used. ``python -m sandbox --help`` shows the CLI.
 from .cast import CastAPI, CastDataset, start_cast_sandbox
 from .faults import FAULT_KINDS, FaultConfig
 from .server import RequestRecord, SandboxRequest, SandboxResponse, SandboxServer
+from .webcasts import WebcastsAPI, WebcastsDataset, start_webcasts_sandbox
 
 __all__ = [
     "FAULT_KINDS",
@@ -16,5 +17,8 @@ __all__ = [
     "SandboxRequest",
     "SandboxResponse",
     "SandboxServer",
+    "WebcastsAPI",
+    "WebcastsDataset",
     "start_cast_sandbox",
+    "start_webcasts_sandbox",
 ]

@@ -2,6 +2,8 @@
 
 python -m sandbox serve cast --port 8765
 python -m sandbox truth cast --out truth.json
+python -m sandbox serve webcasts --port 8766 --registrants-override 0=1000000
+python -m sandbox truth webcasts --counts-only
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from .cast import DOC_API_KEY, CastAPI, CastDataset
 from .faults import FAULT_KINDS, FaultConfig
 from .server import SandboxServer
+from .webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
 
 
 def _add_cast_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -68,6 +71,110 @@ def _add_cast_api_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _override(text: str) -> tuple[int, int]:
+    key, sep, n = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError(text)
+        return int(key), int(n)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected EI=N or INDEX=N, got {text!r}") from None
+
+
+def _add_webcasts_dataset_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("dataset")
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--events", type=int, default=4, help="number of events (7-digit ids)")
+    g.add_argument("--registrants", type=int, default=50, help="registrants per event")
+    g.add_argument(
+        "--expired-events", type=int, default=1, help="how many of the oldest events are expired"
+    )
+    g.add_argument(
+        "--registrants-override",
+        type=_override,
+        action="append",
+        metavar="EI=N",
+        help="registrants of one event, by event id or 0-based index (repeatable), e.g. 0=1000000",
+    )
+    g.add_argument("--username", default=DEFAULT_USERNAME)
+    g.add_argument("--password", default=DEFAULT_PASSWORD)
+
+
+def _webcasts_dataset(a: argparse.Namespace) -> WebcastsDataset:
+    return WebcastsDataset(
+        seed=a.seed,
+        events=a.events,
+        registrants_per_event=a.registrants,
+        username=a.username,
+        password=a.password,
+        expired_events=a.expired_events,
+        registrants_overrides=dict(a.registrants_override or ()),
+    )
+
+
+def _add_webcasts_api_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("webcasts api")
+    g.add_argument("--session-ttl-seconds", type=float, default=7200)
+    g.add_argument(
+        "--session-max-calls",
+        type=int,
+        default=None,
+        help="reporting calls per login before the session expires (default: unlimited)",
+    )
+    g.add_argument(
+        "--single-session", action="store_true", help="a new login invalidates earlier sessions"
+    )
+    g.add_argument(
+        "--json-no-collapse",
+        action="store_true",
+        help="JSON lists are always arrays (default: 1-element lists collapse to an object, "
+        'empty ones to "")',
+    )
+    g.add_argument(
+        "--json-numbers", action="store_true", help="JSON numbers as numbers (default: strings)"
+    )
+    g.add_argument(
+        "--no-stream", action="store_true", help="send reports with Content-Length, not chunked"
+    )
+    g.add_argument("--csv-bom", action="store_true", help="start CSV reports with a UTF-8 BOM")
+    for flag, what in (
+        ("--malformed-xml", "XML report truncated mid-document"),
+        ("--entity-expansion", "XML report with a billion-laughs DOCTYPE"),
+        ("--external-entity", "XML report with an external entity (file:///etc/passwd)"),
+    ):
+        g.add_argument(flag, type=int, action="append", metavar="EI", help=f"{what} (repeatable)")
+
+
+def _webcasts_app(a: argparse.Namespace) -> WebcastsAPI:
+    api = WebcastsAPI(
+        _webcasts_dataset(a),
+        session_ttl_seconds=a.session_ttl_seconds,
+        session_max_calls=a.session_max_calls,
+    )
+    api.single_session = a.single_session
+    api.json_collapse_single_lists = not a.json_no_collapse
+    api.json_numbers_as_strings = not a.json_numbers
+    api.stream_responses = not a.no_stream
+    api.csv_bom = a.csv_bom
+    api.malformed_xml_for = set(a.malformed_xml or ())
+    api.entity_expansion_for = set(a.entity_expansion or ())
+    api.external_entity_for = set(a.external_entity or ())
+    return api
+
+
+def _webcasts_truth(a: argparse.Namespace) -> dict:
+    ds = _webcasts_dataset(a)
+    return ds.expected_counts() if a.counts_only else ds.ground_truth()
+
+
+def _add_webcasts_truth_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="only the counts (cheap for any size; ground truth refuses > 200,000 registrants)",
+    )
+
+
 # vendor -> (add dataset args, add serve-only args, build app, build ground truth)
 VENDORS: dict[
     str, tuple[Callable[..., None], Callable[..., None], Callable[..., Any], Callable[..., dict]]
@@ -78,6 +185,16 @@ VENDORS: dict[
         _cast_app,
         lambda a: _cast_dataset(a).ground_truth(),
     ),
+    "webcasts": (
+        _add_webcasts_dataset_args,
+        _add_webcasts_api_args,
+        _webcasts_app,
+        _webcasts_truth,
+    ),
+}
+# vendor -> add truth-only args (optional)
+TRUTH_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "webcasts": _add_webcasts_truth_args,
 }
 
 
@@ -117,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_api(sp)
         tp = truth_sub.add_parser(name)
         add_data(tp)
+        if name in TRUTH_ARGS:
+            TRUTH_ARGS[name](tp)
         tp.add_argument("--out", help="output file (default: stdout)")
         tp.add_argument("--indent", type=int, default=None)
     return parser

@@ -3,6 +3,10 @@
 A vendor simulator is any object with ``handle(request: SandboxRequest) -> SandboxResponse``.
 :class:`SandboxServer` serves it over HTTP/1.1 with keep-alive. It also injects faults
 (:mod:`sandbox.faults`), keeps a request log and runs post-response hooks.
+
+A response body is either ``bytes`` (sent with ``Content-Length``) or an iterable of ``bytes``
+chunks, which is streamed with ``Transfer-Encoding: chunked`` (close-delimited for HTTP/1.0
+clients), so a huge report never has to exist in memory as one string.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -62,8 +66,16 @@ class SandboxRequest:
 @dataclass
 class SandboxResponse:
     status: int
-    body: bytes = b""
+    # bytes, or an iterable of bytes chunks that is streamed (chunked transfer encoding).
+    # Hooks see the iterable as is: a hook that needs the bytes of a streamed response must
+    # consume it and assign the joined bytes back to ``body``.
+    body: bytes | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": JSON_CT})
+
+    @property
+    def streamed(self) -> bool:
+        """True when the body is an iterable of chunks rather than bytes."""
+        return not isinstance(self.body, (bytes, bytearray, memoryview))
 
     @classmethod
     def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> SandboxResponse:
@@ -254,8 +266,8 @@ class SandboxServer:
         raw = h.path
         path, sep, qs = raw.partition("?")
         query = parse_qs(qs, keep_blank_values=True) if sep and qs else {}
-        # Assumption: the simulated APIs are GET-only; bodies are read only via Content-Length
-        # (no chunked request bodies).
+        # Assumption: request bodies (form posts) come with a Content-Length: chunked request
+        # bodies are not read.
         length = h.headers.get("Content-Length")
         body = b""
         if length:
@@ -315,10 +327,21 @@ class SandboxServer:
             slow_rec.status = resp.status
         else:
             record(resp.status)
-        if fault == "truncate":
-            self._write(h, resp.status, resp.headers, resp.body, truncate=True)
+        rbody = resp.body
+        if not isinstance(rbody, (bytes, bytearray, memoryview)):
+            self._write_stream(
+                h,
+                resp.status,
+                resp.headers,
+                rbody,
+                truncate=fault == "truncate",
+                head=req.method == "HEAD",
+            )
             return
-        self._write(h, resp.status, resp.headers, resp.body, head=req.method == "HEAD")
+        if fault == "truncate":
+            self._write(h, resp.status, resp.headers, bytes(rbody), truncate=True)
+            return
+        self._write(h, resp.status, resp.headers, bytes(rbody), head=req.method == "HEAD")
 
     def _write(
         self,
@@ -353,3 +376,87 @@ class SandboxServer:
                 h.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             h.close_connection = True
+
+    def _write_stream(
+        self,
+        h: _Handler,
+        status: int,
+        headers: Mapping[str, str],
+        body: Iterable[bytes],
+        *,
+        truncate: bool = False,
+        head: bool = False,
+    ) -> None:
+        """Send a streamed body: chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0.
+
+        The "truncate" fault sends half of the body (at most ``_STREAM_TRUNCATE_BYTES``) and
+        closes the connection without the terminating chunk. An exception raised by the body
+        iterator after the headers went out aborts the connection the same way (the client sees
+        an incomplete body) and is printed to stderr.
+        """
+        chunked = h.request_version != "HTTP/1.0"
+        if not chunked or truncate:
+            h.close_connection = True
+        parts = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nServer: {_Handler.server_version}\r\n"
+        ]
+        parts.append(f"Date: {formatdate(usegmt=True)}\r\n")
+        for k, v in headers.items():
+            if k.lower() in ("content-length", "connection", "transfer-encoding"):
+                continue
+            parts.append(f"{k}: {v}\r\n")
+        if chunked:
+            parts.append("Transfer-Encoding: chunked\r\n")
+        if h.close_connection:
+            parts.append("Connection: close\r\n")
+        parts.append("\r\n")
+        head_bytes = "".join(parts).encode("latin-1")
+        it: Iterator[bytes] = iter(body)
+        try:
+            if head:
+                h.wfile.write(head_bytes)
+                return
+            if truncate:
+                limit = _STREAM_TRUNCATE_BYTES
+                buf: list[bytes] = []
+                size = 0
+                complete = True
+                for chunk in it:
+                    buf.append(chunk)
+                    size += len(chunk)
+                    if size >= 2 * limit:
+                        complete = False
+                        break
+                data = b"".join(buf)
+                data = data[: len(data) // 2] if complete else data[:limit]
+                h.wfile.write(head_bytes + (_frame(data) if chunked and data else data))
+                h.connection.shutdown(socket.SHUT_RDWR)
+                return
+            h.wfile.write(head_bytes)
+            for chunk in it:
+                if chunk:
+                    h.wfile.write(_frame(chunk) if chunked else chunk)
+            if chunked:
+                h.wfile.write(b"0\r\n\r\n")
+            else:
+                h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            h.close_connection = True
+        except Exception:  # a bug in the body generator, after the headers went out
+            traceback.print_exc(file=sys.stderr)
+            h.close_connection = True
+            with contextlib.suppress(OSError):
+                h.connection.shutdown(socket.SHUT_RDWR)
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+
+
+#: What the "truncate" fault sends of a streamed body: half of it, at most this many bytes.
+_STREAM_TRUNCATE_BYTES = 64 * 1024
+
+
+def _frame(chunk: bytes) -> bytes:
+    return b"%x\r\n" % len(chunk) + chunk + b"\r\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 import typing as t
 from urllib.parse import urlsplit
@@ -64,8 +66,48 @@ def check_http_url(config: t.Mapping[str, t.Any], setting: str) -> list[str]:
     return []
 
 
+class RedactQueryValues(logging.Filter):
+    """Blank the values of the named query parameters in log lines.
+
+    urllib3 logs every request URL at DEBUG; an API that takes credentials or session ids
+    in the query string would otherwise print them when a user debugs a run.
+    """
+
+    def __init__(self, names: t.Iterable[str]) -> None:
+        super().__init__()
+        self.pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})=[^&\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.pattern.sub(r"\1=[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+# Loggers of the HTTP stack that print request URLs.
+URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
+_redacted: set[str] = set()
+
+
+def redact_query_params(names: t.Iterable[str]) -> None:
+    """Install (once per name) the filter that blanks these query parameters in URL logs."""
+    new = set(names) - _redacted
+    if new:
+        _redacted.update(new)
+        for logger in URL_LOGGERS:
+            logging.getLogger(logger).addFilter(RedactQueryValues(new))
+
+
 class VendorTap(Tap):
     """Base for our taps: extra config checks and errors as one clear line."""
+
+    #: Query parameters that carry credentials or session ids, blanked in every log line.
+    secret_query_params: t.ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        redact_query_params(self.secret_query_params)
+        super().__init__(*args, **kwargs)
 
     # msgspec serialises Singer messages several times faster than the json module.
     message_writer_class = MsgSpecWriter

@@ -46,6 +46,8 @@ class TapWebcasts(VendorTap):
     """Singer tap for the Webcasts.com Reporting API v2.0."""
 
     name = "tap-webcasts"
+    # The API takes the password and the session (si, ui) in query strings.
+    secret_query_params = ("password", "si", "ui")
 
     config_jsonschema = th.PropertiesList(
         th.Property(
