@@ -31,8 +31,14 @@ def webcasts_config(server: SandboxServer, **overrides: t.Any) -> dict:
 
 @pytest.fixture
 def webcasts_dataset() -> WebcastsDataset:
-    return WebcastsDataset(seed=21, events=3, registrants_per_event=40, username=USERNAME,
-                           password=PASSWORD, expired_events=1)
+    return WebcastsDataset(
+        seed=21,
+        events=3,
+        registrants_per_event=40,
+        username=USERNAME,
+        password=PASSWORD,
+        expired_events=1,
+    )
 
 
 @pytest.fixture

@@ -51,14 +51,15 @@ def test_session_refused_twice_is_fatal_without_looping(webcasts_sandbox, config
 
 
 def test_wrong_password_is_one_clear_line_and_one_attempt(webcasts_sandbox, config, caplog):
-    server, api = webcasts_sandbox
+    server, _api = webcasts_sandbox
     wrong = "wrong-PASSWORD-value-9"
     with pytest.raises(FatalAPIError) as err:
         run_tap(TapWebcasts, {**config, "password": wrong})
     message = str(err.value)
     assert "refused the login" in message
     assert "'username' and 'password'" in message
-    assert wrong not in message and wrong not in caplog.text
+    assert wrong not in message
+    assert wrong not in caplog.text
     assert server.count("/api/login") == 1
 
 
@@ -122,7 +123,9 @@ def test_credentials_absent_from_all_output(tmp_path, webcasts_sandbox, config, 
     path.write_text(json.dumps({**config, "max_retries": 1, **overrides}))
     result = subprocess.run(
         [sys.executable, "-m", "tap_webcasts", "--config", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "TAP_WEBCASTS_LOG_LEVEL": "DEBUG", "LOGLEVEL": "DEBUG"},
     )
     output = result.stdout + result.stderr

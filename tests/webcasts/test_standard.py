@@ -11,8 +11,14 @@ from tap_webcasts.tap import TapWebcasts
 from tests.webcasts.conftest import PASSWORD, USERNAME, webcasts_config
 
 # The factory needs the config when the class is built, so the sandbox starts at import.
-_dataset = WebcastsDataset(seed=4, events=2, registrants_per_event=15, username=USERNAME,
-                           password=PASSWORD, expired_events=1)
+_dataset = WebcastsDataset(
+    seed=4,
+    events=2,
+    registrants_per_event=15,
+    username=USERNAME,
+    password=PASSWORD,
+    expired_events=1,
+)
 _server, _api = start_webcasts_sandbox(_dataset)
 atexit.register(_server.stop)
 

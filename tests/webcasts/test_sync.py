@@ -40,12 +40,21 @@ def test_every_stream_matches_ground_truth(webcasts_sandbox, webcasts_dataset, c
         assert row["registration_date"] == utc(person["registration_date"])
         assert row["session_count"] == len(person["sessions"])
 
-    sessions = Counter((r["ei"], r["email"], r["session_start"]) for r in run.records("audience_sessions"))
-    expected = Counter((int(p["ei"]), p["email"], utc(s["start"])) for p in truth["audience"]
-                       for s in p["sessions"])
+    sessions = Counter(
+        (r["ei"], r["email"], r["session_start"]) for r in run.records("audience_sessions")
+    )
+    expected = Counter(
+        (int(p["ei"]), p["email"], utc(s["start"]))
+        for p in truth["audience"]
+        for s in p["sessions"]
+    )
     assert sessions == expected
-    assert len(run.records("audience_questions")) == sum(len(p["questions"]) for p in truth["audience"])
-    assert len(run.records("audience_survey_answers")) == sum(len(p["surveys"]) for p in truth["audience"])
+    assert len(run.records("audience_questions")) == sum(
+        len(p["questions"]) for p in truth["audience"]
+    )
+    assert len(run.records("audience_survey_answers")) == sum(
+        len(p["surveys"]) for p in truth["audience"]
+    )
 
 
 def comparable(run, stream: str) -> list[dict]:
@@ -53,8 +62,10 @@ def comparable(run, stream: str) -> list[dict]:
 
 
 def test_xml_json_and_csv_give_identical_records(webcasts_sandbox, config):
-    runs = {fmt: run_tap(TapWebcasts, {**config, "response_format": fmt})
-            for fmt in ("xml", "json", "csv")}
+    runs = {
+        fmt: run_tap(TapWebcasts, {**config, "response_format": fmt})
+        for fmt in ("xml", "json", "csv")
+    }
     for stream in ("events", "audience", "audience_sessions"):
         assert comparable(runs["xml"], stream), stream
         assert comparable(runs["xml"], stream) == comparable(runs["json"], stream), stream
@@ -102,15 +113,19 @@ def test_filters_reach_the_wire(webcasts_sandbox, webcasts_dataset, config):
         assert query["live_viewers"] == "on"
         assert query["users_qa"] == "off"
         assert query["ver"] == "2.0"
-        assert "incl_domain" not in query and "no_shows" not in query
+        assert "incl_domain" not in query
+        assert "no_shows" not in query
 
 
 def test_filtered_report_matches_the_sandbox_selection(webcasts_sandbox, webcasts_dataset, config):
     params = {"live_viewers": True, "incl_domain": ["example.com"]}
     run = run_tap(TapWebcasts, {**config, **params})
     wire = {"live_viewers": "on", "incl_domain": "example.com"}
-    expected = {(int(p["ei"]), p["email"]) for event in webcasts_dataset.ground_truth()["events"]
-                for p in webcasts_dataset.select(int(event["ei"]), **wire)}
+    expected = {
+        (int(p["ei"]), p["email"])
+        for event in webcasts_dataset.ground_truth()["events"]
+        for p in webcasts_dataset.select(int(event["ei"]), **wire)
+    }
     assert {(r["ei"], r["email"]) for r in run.records("audience")} == expected
 
 
@@ -148,8 +163,10 @@ def test_second_run_windows_from_the_bookmark(webcasts_sandbox, webcasts_dataset
         day = dt.datetime.fromisoformat(bookmarks[ei]).date()
         assert request.query["date_range_start"] == [day.strftime("%m/%d/%Y")]
         # What the second run re-emits: exactly the registrants active since that day.
-        expected = {p["email"] for p in webcasts_dataset.select(
-            ei, date_range_start=day.strftime("%m/%d/%Y"))}
+        expected = {
+            p["email"]
+            for p in webcasts_dataset.select(ei, date_range_start=day.strftime("%m/%d/%Y"))
+        }
         assert {r["email"] for r in second.records("audience") if r["ei"] == ei} == expected
     assert len(second.records("audience")) < len(first.records("audience"))
 
@@ -157,10 +174,12 @@ def test_second_run_windows_from_the_bookmark(webcasts_sandbox, webcasts_dataset
 @pytest.mark.parametrize("stream", REPORT_STREAMS)
 def test_primary_keys_are_unique(webcasts_sandbox, config, stream):
     run = run_tap(TapWebcasts, config)
-    keys = {"audience": ("ei", "email"),
-            "audience_sessions": ("ei", "email", "session_type", "session_start"),
-            "audience_questions": ("question_key",),
-            "audience_survey_answers": ("answer_key",)}[stream]
+    keys = {
+        "audience": ("ei", "email"),
+        "audience_sessions": ("ei", "email", "session_type", "session_start"),
+        "audience_questions": ("question_key",),
+        "audience_survey_answers": ("answer_key",),
+    }[stream]
     values = [tuple(r[k] for k in keys) for r in run.records(stream)]
     assert values
     assert len(values) == len(set(values))
