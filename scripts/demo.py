@@ -22,15 +22,38 @@ BIN = Path(sys.executable).parent
 WAREHOUSE = ROOT / "output" / "sandbox.duckdb"
 
 
+def cast_counts(truth: dict) -> dict[str, int]:
+    return {stream: len(rows) for stream, rows in truth.items()}
+
+
+def webcasts_counts(truth: dict) -> dict[str, int]:
+    audience = truth["audience"]
+    return {
+        "events": len(truth["events"]),
+        "audience": len(audience),
+        "audience_sessions": sum(len(person["sessions"]) for person in audience),
+        "audience_questions": sum(len(person["questions"]) for person in audience),
+        "audience_survey_answers": sum(len(person["surveys"]) for person in audience),
+    }
+
+
 class Demo(t.NamedTuple):
     tap: str
     schema: str  # target schema: the extractor's namespace
     dataset: list[str]  # `python -m sandbox {serve,truth} <dataset>`: vendor and data options
     port: int  # where the `sandbox` environment of meltano.yml expects it
+    counts: t.Callable[[dict], dict[str, int]]  # ground truth -> rows expected per table
 
 
 DEMOS = [
-    Demo("tap-cast", "tap_cast", ["cast", "--api-key", "sandbox-demo-key"], 8765),
+    Demo("tap-cast", "tap_cast", ["cast", "--api-key", "sandbox-demo-key"], 8765, cast_counts),
+    Demo(
+        "tap-webcasts",
+        "tap_webcasts",
+        ["webcasts", "--password", "sandbox-demo-password"],
+        8766,
+        webcasts_counts,
+    ),
 ]
 
 
@@ -51,7 +74,7 @@ def sandbox(demo: Demo) -> t.Iterator[None]:
         process.wait(timeout=10)
 
 
-def ground_truth_counts(demo: Demo) -> dict[str, int]:
+def expected_rows(demo: Demo) -> dict[str, int]:
     output = subprocess.run(
         [sys.executable, "-m", "sandbox", "truth", *demo.dataset],
         cwd=ROOT,
@@ -59,7 +82,7 @@ def ground_truth_counts(demo: Demo) -> dict[str, int]:
         capture_output=True,
         text=True,
     ).stdout
-    return {stream: len(rows) for stream, rows in json.loads(output).items()}
+    return demo.counts(json.loads(output))
 
 
 def main() -> int:
@@ -77,7 +100,7 @@ def main() -> int:
     print(f"{'table':45} {'rows':>8} {'sandbox truth':>14}")
     with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
         for demo in DEMOS:
-            expected = ground_truth_counts(demo)
+            expected = expected_rows(demo)
             tables = db.execute(
                 "select table_name from information_schema.tables where table_schema = ? "
                 "order by 1",
