@@ -39,3 +39,4 @@ readme: setup
 # Benchmarks (not part of `make test`); results are recorded in bench/RESULTS.md.
 bench: setup
 	$(BIN)/python bench/sandbox_speed.py
+	$(BIN)/python bench/webcasts_memory.py
