@@ -24,6 +24,7 @@ class WebcastsStream(VendorStream):
     """A Webcasts.com reporting endpoint. Calls carry si/ui from the shared session."""
 
     vendor_name = "Webcasts.com"
+    _renewed = False  # whether the last failure already cost a fresh login
 
     @property
     def url_base(self) -> str:
@@ -60,7 +61,7 @@ class WebcastsStream(VendorStream):
         earns one new login and one retry; that bounds the cost of a real parameter error
         to one extra login and never loops.
         """
-        if getattr(self, "_renewed", False):
+        if self._renewed:
             self._renewed = False
             msg = (
                 f"Webcasts.com refused stream '{self.name}' ({partition_label(self.partition)}) "

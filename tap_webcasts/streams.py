@@ -84,6 +84,18 @@ class EventsStream(WebcastsStream):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         return self.parsed_body(response)  # type: ignore[no-any-return]
 
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        listed: set[int] = set()
+        for row in super().get_records(context):
+            listed.add(_int(row.get("ei"), "ei"))
+            yield row
+        if missing := set(self.config.get("event_ids") or ()) - listed:
+            self.logger.warning(
+                "events: the event list of this account does not hold the configured "
+                "event_ids %s; they are skipped. Check the ids and the account's access.",
+                sorted(missing),
+            )
+
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         mapped, unmapped = split_unmapped(row, parsers.EVENT_FIELDS)
         record = {parsers.EVENT_FIELDS[k]: v for k, v in mapped.items()}
@@ -118,6 +130,7 @@ class AudienceReportStream(WebcastsStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
+        self.partition = context
         reports = self._tap.reports  # type: ignore[attr-defined]
         while True:
             path = reports.get(context["ei"], lambda file: self.download_report(context, file))
@@ -137,7 +150,6 @@ class AudienceReportStream(WebcastsStream):
 
     def download_report(self, context: Context, path: Path) -> None:
         """Stream the report to ``path``, with the usual retries; it may be very large."""
-        self.partition = context
         request = self.build_prepared_request(
             method="GET",
             url=f"{self.url_base}{REPORT_PATH}{FORMAT_SUFFIX[self.response_format]}",

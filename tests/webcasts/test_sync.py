@@ -183,3 +183,11 @@ def test_primary_keys_are_unique(webcasts_sandbox, config, stream):
     values = [tuple(r[k] for k in keys) for r in run.records(stream)]
     assert values
     assert len(values) == len(set(values))
+
+
+def test_unknown_configured_event_is_reported(webcasts_sandbox, webcasts_dataset, config, caplog):
+    chosen = int(webcasts_dataset.ground_truth()["events"][0]["ei"])
+    run = run_tap(TapWebcasts, {**config, "event_ids": [chosen, 9999999]})
+    assert {r["ei"] for r in run.records("events")} == {chosen}
+    assert "9999999" in caplog.text
+    assert "skipped" in caplog.text
