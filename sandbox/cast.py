@@ -2,10 +2,10 @@
 
 Seeded dataset (:class:`CastDataset`) and routing (:class:`CastAPI`).
 
-Modelled on /work/shared/vendor-docs/cast-analytics-api.txt and on section 1 of
-/work/shared/research/vendor-apis.md. The served object shapes come from the documented samples in
-``data/fixtures/cast`` (keys and key order are copied from them). Behaviour the docs do not cover is
-marked ``ASSUMPTION`` where it is implemented.
+Modelled on Cast's public "Cast Analytics API" documentation (school.cast.app) and on
+third-party notes derived from it. The served object shapes come from the documented samples
+in ``data/fixtures/cast`` (keys and key order are copied from them). Behaviour the docs do not
+cover is marked ``ASSUMPTION`` where it is implemented.
 """
 
 from __future__ import annotations

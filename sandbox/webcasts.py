@@ -2,9 +2,10 @@
 
 Seeded dataset (:class:`WebcastsDataset`) and routing (:class:`WebcastsAPI`).
 
-Modelled on /work/shared/vendor-docs/webcasts-reporting-api.txt (OCR-mangled; the "audience
-reports" path is ``audiencereports``, ``users_ga`` is ``users_qa``, ``Si`` is ``si``) and on
-section 2 of /work/shared/research/vendor-apis.md. Only the login sample is public; every other
+Modelled on the vendor's "Reporting API" documentation (help.webcasts.com; our copy is
+OCR-mangled: the "audience reports" path is ``audiencereports``, ``users_ga`` is ``users_qa``,
+``Si`` is ``si``) and on the older public Reporting API guide and client code. Only the login
+sample is public; every other
 shape is an assumption kept in ``data/fixtures/webcasts`` (element names, CSV headers), so a real
 sample can replace it without code changes. Behaviour the docs do not cover is marked
 ``ASSUMPTION`` where it is implemented.
