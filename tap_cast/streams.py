@@ -130,7 +130,15 @@ class CampaignsStream(CastStream):
             description="The vendor's generate_group, used as generation_id by the analytics "
             "endpoints.",
         ),
-        th.Property("condition_data", th.ObjectType()),
+        th.Property(
+            "condition_data",
+            th.ObjectType(
+                th.Property("conditions", ANY_ARRAY),
+                th.Property("how", th.StringType()),
+                th.Property("type", th.StringType()),
+            ),
+            description="Delivery conditions; the documented keys, other keys kept too.",
+        ),
         _int("processing_count", "Vendor PROCESSING."),
         _int("finished_count", "Vendor FINISHED."),
         _int("failed_count", "Vendor FAILED."),

@@ -82,6 +82,14 @@ class VendorStream(RESTStream):
         """Vendor row -> Singer record (None drops it). Streams override this."""
         return row
 
+    def get_batch_config(self, config: t.Mapping) -> t.Any:
+        """BATCH for full-table streams only; incremental streams always send RECORDs.
+
+        A BATCH file reaches the target as one unit while the bookmark would be committed
+        by the tap, so incremental streams keep record-by-record delivery and exact state.
+        """
+        return None if self.replication_key else super().get_batch_config(config)
+
     # --- timeouts and retries -------------------------------------------------------
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 
 from tap_cast.tap import TapCast
@@ -168,3 +169,20 @@ def test_timestamps_carry_an_offset(cast_sandbox, config):
         assert row["event_at"].endswith("+00:00")
     for row in run.records("campaign_timeline"):
         assert row["event_dt"].endswith("+00:00")
+
+
+def test_batch_for_full_table_streams_records_for_incremental(cast_sandbox, config, tmp_path):
+    batch = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{tmp_path}", "prefix": "cast-"},
+    }
+    run = run_tap(TapCast, {**config, "batch_config": batch})
+    kinds: dict[str, set[str]] = {}
+    for message in run.messages:
+        if message["type"] in ("RECORD", "BATCH"):
+            kinds.setdefault(message["stream"], set()).add(message["type"])
+    assert kinds.pop("analytics_events") == {"RECORD"}  # its bookmark stays exact
+    assert kinds == {name: {"BATCH"} for name in STREAM_KEYS if name != "analytics_events"}
+    files = list(tmp_path.glob("cast-tap-cast--*.json.gz"))
+    assert len(files) == sum(m["type"] == "BATCH" for m in run.messages)
+    assert {re.match(r"cast-tap-cast--(\w+)-", f.name)[1] for f in files} == set(kinds)
