@@ -292,7 +292,6 @@ class NewestFirstPaginator(CastPagePaginator):
         self.since = since
         self.ordered = True
         self.previous_oldest: dt.datetime | None = None
-        self.stopped_early = False
 
     def has_more(self, response: requests.Response) -> bool:
         if not super().has_more(response):
@@ -313,10 +312,7 @@ class NewestFirstPaginator(CastPagePaginator):
                 partition_label(self.stream.partition),
             )
         self.previous_oldest = times[-1]
-        if self.ordered and times[-1] < self.since:
-            self.stopped_early = True
-            return False
-        return True
+        return not (self.ordered and times[-1] < self.since)
 
 
 @dataclass
