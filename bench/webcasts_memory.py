@@ -25,9 +25,26 @@ PASSWORD = "bench-password"
 
 def start_sandbox(registrants: int) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "webcasts", "--port", "0", "--events", "1",
-         "--expired-events", "0", "--registrants", str(registrants), "--password", PASSWORD],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "webcasts",
+            "--port",
+            "0",
+            "--events",
+            "1",
+            "--expired-events",
+            "0",
+            "--registrants",
+            str(registrants),
+            "--password",
+            PASSWORD,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
@@ -35,10 +52,15 @@ def start_sandbox(registrants: int) -> tuple[subprocess.Popen, str]:
 
 
 def audience_only_catalog(config_path: Path) -> dict:
-    catalog = json.loads(subprocess.run(
-        [sys.executable, "-m", "tap_webcasts", "--config", str(config_path), "--discover"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout)
+    catalog = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tap_webcasts", "--config", str(config_path), "--discover"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     for stream in catalog["streams"]:
         for entry in stream["metadata"]:
             if entry["breadcrumb"] == []:
@@ -49,18 +71,35 @@ def audience_only_catalog(config_path: Path) -> dict:
 def measure(fmt: str, url: str, workdir: Path) -> tuple[float, float, int]:
     """(peak RSS in MB, seconds, RECORD lines) of one tap run."""
     config = workdir / f"config-{fmt}.json"
-    config.write_text(json.dumps({"username": "reports@example.com", "password": PASSWORD,
-                                  "base_url": url, "response_format": fmt,
-                                  "request_timeout": 600}))
+    config.write_text(
+        json.dumps(
+            {
+                "username": "reports@example.com",
+                "password": PASSWORD,
+                "base_url": url,
+                "response_format": fmt,
+                "request_timeout": 600,
+            }
+        )
+    )
     catalog = workdir / "catalog.json"
     catalog.write_text(json.dumps(audience_only_catalog(config)))
     output = workdir / f"out-{fmt}.jsonl"
     started = time.perf_counter()
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tap_webcasts", "--config", str(config), "--catalog",
-             str(catalog)],
-            cwd=ROOT, stdout=sink, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "tap_webcasts",
+                "--config",
+                str(config),
+                "--catalog",
+                str(catalog),
+            ],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
         )
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
@@ -88,8 +127,10 @@ def main() -> None:
                 for fmt in args.formats:
                     peak, seconds, records = measure(fmt, url, Path(tmp))
                     assert records == size, (fmt, records, size)
-                    print(f"| {size:,} | {fmt} | {peak:.0f} | {seconds:.0f} | {records:,} |",
-                          flush=True)
+                    print(
+                        f"| {size:,} | {fmt} | {peak:.0f} | {seconds:.0f} | {records:,} |",
+                        flush=True,
+                    )
             finally:
                 sandbox.terminate()
                 sandbox.wait(timeout=10)

@@ -79,7 +79,4 @@ def test_stream_maps_alias_and_hash_email(meltano, postgres, webcasts):
     assert "audience" not in postgres.tables()
     rows = postgres.rows("registrants", "ei, email")
     emails = {p["email"] for p in webcasts.ground_truth()["audience"]}
-    assert {r["email"] for r in rows} == {
-        hashlib.md5(e.encode()).hexdigest()
-        for e in emails
-    }
+    assert {r["email"] for r in rows} == {hashlib.md5(e.encode()).hexdigest() for e in emails}
