@@ -415,6 +415,9 @@ class AnalyticsEventsStream(CastStream):
         return body.get("results") or []
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        # The SDK writes STATE when the whole stream ends; commit the partitions finished so
+        # far now, so a run that fails later resumes from them instead of from scratch.
+        self._tap.state_writer.write_state(self.tap_state)
         state = self.get_context_state(context)
         has_bookmark = state.get("replication_key_value") is not None
         self.scan = EventScan(

@@ -9,6 +9,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 import pytest
+from singer_sdk.exceptions import FatalAPIError
 
 
 @dataclass
@@ -18,6 +19,7 @@ class TapRun:
     messages: list[dict] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
+    error: FatalAPIError | None = None  # with expect_error: how the run stopped
 
     def records(self, stream: str) -> list[dict]:
         return [
@@ -31,17 +33,34 @@ class TapRun:
 
 
 def run_tap(
-    tap_class: type, config: dict, state: dict | None = None, catalog: dict | None = None
+    tap_class: type,
+    config: dict,
+    state: dict | None = None,
+    catalog: dict | None = None,
+    *,
+    expect_error: bool = False,
 ) -> TapRun:
-    """Run a tap's sync in-process, capturing Singer output and logs."""
+    """Run a tap's sync in-process, capturing Singer output and logs.
+
+    With ``expect_error`` the run must stop with a FatalAPIError, returned in ``error``
+    beside everything the tap wrote before it stopped.
+    """
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # the writer needs .buffer
     err = io.StringIO()
+    error = None
     with redirect_stdout(out), redirect_stderr(err):
         tap = tap_class(config=config, state=state, catalog=catalog, validate_config=True)
-        tap.sync_all()
+        try:
+            tap.sync_all()
+        except FatalAPIError as exc:
+            if not expect_error:
+                raise
+            error = exc
+    if expect_error and error is None:
+        pytest.fail("the run was expected to stop with an error")
     out.flush()
-    run = TapRun(stdout=raw.getvalue().decode(), stderr=err.getvalue())
+    run = TapRun(stdout=raw.getvalue().decode(), stderr=err.getvalue(), error=error)
     run.messages = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     return run
 
