@@ -17,12 +17,15 @@ from tap_webcasts import streams
 from tap_webcasts.auth import WebcastsSession
 from tap_webcasts.client import ReportFiles
 
+# Children of `events` sync in this order for each event. `audience` goes last: its
+# bookmark sets the next run's report window for all four report streams, so it must not be
+# committed before the others have emitted their rows from the same report.
 STREAM_TYPES = (
     streams.EventsStream,
-    streams.AudienceStream,
     streams.AudienceSessionsStream,
     streams.AudienceQuestionsStream,
     streams.AudienceSurveyAnswersStream,
+    streams.AudienceStream,
 )
 
 
