@@ -174,7 +174,10 @@ class TapWebcasts(VendorTap):
         by whole days), else from date_range_start, else the whole history.
         """
         if ei not in self._window_starts:
-            bookmark = self.streams["audience"].get_starting_replication_key_value({"ei": ei})
+            # Read the committed bookmark itself: the SDK's "starting value" exists only once
+            # `audience` has begun this event, and it syncs after the other report streams.
+            state = self.streams["audience"].get_context_state({"ei": ei})
+            bookmark = state.get("replication_key_value")
             start: dt.datetime | None = None
             if bookmark:
                 start = parse_timestamp(bookmark, field="audience bookmark")
