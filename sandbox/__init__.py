@@ -5,6 +5,7 @@ Only the standard library is used. ``python -m sandbox --help`` shows the CLI.
 
 from .cast import CastAPI, CastDataset, start_cast_sandbox
 from .faults import FAULT_KINDS, FaultConfig
+from .rev import RevAPI, RevDataset, start_rev_sandbox
 from .server import RequestRecord, SandboxRequest, SandboxResponse, SandboxServer
 from .webcasts import WebcastsAPI, WebcastsDataset, start_webcasts_sandbox
 
@@ -14,11 +15,14 @@ __all__ = [
     "CastDataset",
     "FaultConfig",
     "RequestRecord",
+    "RevAPI",
+    "RevDataset",
     "SandboxRequest",
     "SandboxResponse",
     "SandboxServer",
     "WebcastsAPI",
     "WebcastsDataset",
     "start_cast_sandbox",
+    "start_rev_sandbox",
     "start_webcasts_sandbox",
 ]

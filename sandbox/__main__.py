@@ -4,6 +4,8 @@ python -m sandbox serve cast --port 8765
 python -m sandbox truth cast --out truth.json
 python -m sandbox serve webcasts --port 8766 --registrants-override 0=1000000
 python -m sandbox truth webcasts --counts-only
+python -m sandbox serve rev --port 8767 --big-webcast-sessions 200000
+python -m sandbox truth rev --counts-only
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from typing import Any
 
 from .cast import DOC_API_KEY, CastAPI, CastDataset
 from .faults import FAULT_KINDS, FaultConfig
+from .rev import (
+    add_rev_api_args,
+    add_rev_dataset_args,
+    add_rev_truth_args,
+    rev_app_from_args,
+    rev_truth_from_args,
+)
 from .server import SandboxServer
 from .webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
 
@@ -191,10 +200,12 @@ VENDORS: dict[
         _webcasts_app,
         _webcasts_truth,
     ),
+    "rev": (add_rev_dataset_args, add_rev_api_args, rev_app_from_args, rev_truth_from_args),
 }
 # vendor -> add truth-only args (optional)
 TRUTH_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "webcasts": _add_webcasts_truth_args,
+    "rev": add_rev_truth_args,
 }
 
 
