@@ -54,6 +54,13 @@ DEMOS = [
         8766,
         webcasts_counts,
     ),
+    Demo(
+        "tap-rev-webcast",
+        "tap_rev_webcast",
+        ["rev", "--api-key", "sandbox-demo-key", "--secret", "sandbox-demo-secret"],
+        8767,
+        cast_counts,  # one ground-truth key per stream, like Cast's
+    ),
 ]
 
 

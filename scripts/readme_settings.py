@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-TAPS = ["tap-cast", "tap-webcasts"]
+TAPS = ["tap-cast", "tap-webcasts", "tap-rev-webcast"]
 
 
 def settings_table(tap: str) -> str:

@@ -33,6 +33,16 @@ def about(tap: str) -> dict:
 def test_every_setting_is_declared_and_secrets_are_sensitive(tap):
     described = about(tap)
     declared = {setting["name"]: setting for setting in EXTRACTORS[tap]["settings"]}
+    for setting in declared.values():  # a stray comma in flow style YAML makes extra keys
+        assert set(setting) <= {
+            "name",
+            "kind",
+            "value",
+            "description",
+            "label",
+            "sensitive",
+            "options",
+        }, setting
     for name, spec in described["settings"]["properties"].items():
         if name.startswith(SDK_BUILTINS):
             continue

@@ -1,0 +1,1 @@
+"""tap-rev-webcast: Singer tap for Vbrick Rev webcast reports."""

@@ -1,0 +1,247 @@
+"""Rev session tokens: log in once, share the token, keep it alive, never show it.
+
+Every API call sends ``Authorization: VBrick <token>``. The token comes from
+``POST /api/v2/authenticate`` (user API key and secret) or ``POST /api/v2/user/login``
+(username and password) and expires at the ``expiration`` the login returns; Rev takes its
+lifetime from the tenant's session inactivity timeout.
+
+Policy (modelled on Vbrick's own TypeScript client, vendor-apis.md 3.2):
+
+- One :class:`RevAuthenticator` per tap run, shared by every stream, so one login serves
+  the whole run.
+- Before each request: a token within ``min(3 min, a third of its lifetime)`` of expiry is
+  extended with ``POST /api/v2/user/extend-session``; an expired one is replaced by a new
+  login. A run longer than the token's lifetime therefore never sends an expired token.
+- A login answered 401 or 429 is never retried: repeated logins can lock the account.
+  A 5xx or network error during login is retried like any other request.
+- The streams re-authenticate once when the API rejects a token mid-run (see client.py).
+- The key, secret, password and token never reach a log line, an error or the state: they
+  live in this object only, out of its repr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import requests
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_common.stream import describe_exception
+
+if t.TYPE_CHECKING:
+    from tap_rev_webcast.ratelimit import Clock
+
+#: A token this close to its expiry counts as expired (it could expire in flight).
+EXPIRY_SKEW_SECONDS = 2.0
+#: Lifetime assumed when a login answers without a usable expiration (as Vbrick's client).
+DEFAULT_LIFETIME_SECONDS = 600.0
+#: Extend a token once less than this much of it is left (or a third of its lifetime).
+REFRESH_BEFORE_SECONDS = 180.0
+
+
+@dataclass(frozen=True)
+class ApiKeyLogin:
+    """User API key and secret, for POST /api/v2/authenticate."""
+
+    api_key: str = field(repr=False)
+    secret: str = field(repr=False)
+    path: t.ClassVar[str] = "/api/v2/authenticate"
+    settings: t.ClassVar[str] = "'api_key' and 'secret'"
+
+    def body(self) -> dict[str, str]:
+        return {"apiKey": self.api_key, "secret": self.secret}
+
+
+@dataclass(frozen=True)
+class UserLogin:
+    """Username and password, for POST /api/v2/user/login."""
+
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+    path: t.ClassVar[str] = "/api/v2/user/login"
+    settings: t.ClassVar[str] = "'username' and 'password'"
+
+    def body(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password}
+
+
+class RevAuthenticator(requests.auth.AuthBase):
+    """Adds ``Authorization: VBrick <token>``; logs in, extends and re-logs in as needed."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: ApiKeyLogin | UserLogin,
+        clock: Clock,
+        logger: logging.Logger,
+        timeout: float = 60,
+        max_retries: int = 5,
+        retry_base_seconds: float = 2,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.clock = clock
+        self.logger = logger
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_base_seconds = retry_base_seconds
+        self.session = requests.Session()
+        self.logins = 0
+        self.extensions = 0
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lifetime = DEFAULT_LIFETIME_SECONDS
+
+    def __repr__(self) -> str:
+        return f"RevAuthenticator(base_url={self.base_url!r}, logins={self.logins})"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"VBrick {self.token()}"
+        return request
+
+    def token(self) -> str:
+        """A token that is valid now: the cached one, extended or replaced when needed."""
+        now = self.clock.now()
+        if self._token is None or now >= self._expires_at - EXPIRY_SKEW_SECONDS:
+            self.login()
+        elif self._expires_at - now < min(REFRESH_BEFORE_SECONDS, self._lifetime / 3):
+            self.extend()
+        assert self._token is not None
+        return self._token
+
+    # --- login and extend ---------------------------------------------------------------
+
+    def login(self) -> None:
+        """Log in (again); 401 and 429 are fatal at once, other failures are retried."""
+        path = self.credentials.path
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self.clock.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
+            try:
+                response = self._post(path, json=self.credentials.body())
+            except requests.exceptions.RequestException as exc:
+                cause = describe_exception(exc)
+            else:
+                if response.status_code == HTTPStatus.OK:
+                    self._accept(response, path)
+                    self.logins += 1
+                    self.logger.info(
+                        "Logged in to Rev (%s); the session lasts %.0f s and is extended "
+                        "before it expires.",
+                        path,
+                        self._lifetime,
+                    )
+                    return
+                self._refuse_login(response, path)
+                cause = f"HTTP {response.status_code}"
+            self.logger.warning(
+                "Rev login at %s failed (%s), attempt %d of %d.",
+                path,
+                cause,
+                attempt + 1,
+                self.max_retries + 1,
+            )
+        msg = (
+            f"Could not log in to Rev at {path} after {self.max_retries + 1} attempts "
+            f"({cause}). Check 'base_url' and the network; raise 'max_retries' if Rev is busy."
+        )
+        raise FatalAPIError(msg)
+
+    def _refuse_login(self, response: requests.Response, path: str) -> None:
+        """Raise for a login answer that must not be retried (any 4xx)."""
+        status = response.status_code
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            msg = (
+                f"Rev throttled the login (HTTP 429 from {path}). Not retried, because "
+                "repeated logins can lock the account: wait a minute and run the tap again."
+            )
+            raise FatalAPIError(msg)
+        if status == HTTPStatus.UNAUTHORIZED:
+            msg = (
+                f"Rev rejected the credentials (HTTP 401 from {path}). Check "
+                f"{self.credentials.settings}; the key of a suspended user fails too. Not "
+                "retried, because repeated failed logins can lock the account."
+            )
+            raise FatalAPIError(msg)
+        if HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR:
+            msg = (
+                f"Rev refused the login (HTTP {status} from {path}). Check "
+                f"{self.credentials.settings} and 'base_url' (your Rev tenant URL)."
+            )
+            raise FatalAPIError(msg)
+
+    def extend(self) -> None:
+        """Extend the session; if Rev will not, log in again."""
+        path = "/api/v2/user/extend-session"
+        try:
+            response = self._post(path, headers={"Authorization": f"VBrick {self._token}"})
+        except requests.exceptions.RequestException as exc:
+            self.logger.info(
+                "Extending the Rev session failed (%s); logging in again.",
+                describe_exception(exc),
+            )
+            self.login()
+            return
+        if response.status_code != HTTPStatus.OK:
+            self.logger.info(
+                "Rev did not extend the session (HTTP %d); logging in again.",
+                response.status_code,
+            )
+            self.login()
+            return
+        self._accept(response, path)
+        self.extensions += 1
+        self.logger.debug("Extended the Rev session by %.0f s.", self._lifetime)
+
+    def _post(self, path: str, **kwargs: t.Any) -> requests.Response:
+        return self.session.post(
+            f"{self.base_url}{path}",
+            headers={"Accept": "application/json", **kwargs.pop("headers", {})},
+            timeout=self.timeout,
+            **kwargs,
+        )
+
+    def _accept(self, response: requests.Response, path: str) -> None:
+        """Take the token (login) and expiration (login or extend) of a 200 answer."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            msg = f"Rev answered {path} with a body that is not a JSON object."
+            raise FatalAPIError(msg)
+        if path != "/api/v2/user/extend-session":
+            token = body.get("token")
+            if not isinstance(token, str) or not token:
+                msg = f"Rev answered {path} without a token."
+                raise FatalAPIError(msg)
+            self._token = token
+        now = self.clock.now()
+        expires_at = _epoch(body.get("expiration"))
+        if expires_at is None or expires_at <= now:
+            self.logger.debug(
+                "Rev's answer from %s has no usable expiration; assuming %.0f s.",
+                path,
+                DEFAULT_LIFETIME_SECONDS,
+            )
+            expires_at = now + DEFAULT_LIFETIME_SECONDS
+        self._expires_at = expires_at
+        self._lifetime = expires_at - now
+
+
+def _epoch(value: t.Any) -> float | None:
+    """Epoch seconds of an ISO 8601 expiration, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] == "Z" else value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.timestamp()

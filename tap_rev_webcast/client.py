@@ -1,0 +1,367 @@
+"""Vbrick Rev API: base stream (auth, rate limits, errors, scrollId paging, field names)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import typing as t
+from dataclasses import dataclass
+from http import HTTPStatus
+
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator
+
+from tap_common.records import split_unmapped, utc_iso
+from tap_common.retry import retry_after_seconds
+from tap_common.stream import VendorDataError, VendorStream, partition_label
+
+if t.TYPE_CHECKING:
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+
+    from tap_rev_webcast.auth import RevAuthenticator
+    from tap_rev_webcast.ratelimit import RateLimiter
+    from tap_rev_webcast.tap import TapRevWebcast
+
+#: A report whose scroll id expires is read again from its first page at most this often.
+MAX_SCROLL_RESTARTS = 3
+
+# --- field names --------------------------------------------------------------------------
+# Rev's own sources disagree on casing (the OpenAPI sends real-time attendees in
+# PascalCase, Vbrick's TypeScript client reads them in camelCase), so every vendor key goes
+# through snake_case() -- here, and nowhere else.
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPECIAL_NAMES = {"eCDNTime": "ecdn_time"}  # eCDN is one word (enterprise CDN)
+
+
+@functools.lru_cache(maxsize=4096)
+def snake_case(name: str) -> str:
+    """``UserId``/``userId`` -> ``user_id``, ``totalECDNTime`` -> ``total_ecdn_time``."""
+    return _SPECIAL_NAMES.get(name) or _WORD_BOUNDARY.sub("_", name).lower()
+
+
+def snake_keys(value: t.Any) -> t.Any:
+    """``value`` with the keys of every nested object in snake_case."""
+    if isinstance(value, dict):
+        return {snake_case(str(k)): snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def vendor_message(response: requests.Response) -> str:
+    """Rev's own words about an error (errorDescription or detail), at most 200 characters."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    text = body.get("errorDescription") or body.get("detail") or body.get("code") or ""
+    return str(text)[:200]
+
+
+class TokenRejectedError(FatalAPIError):
+    """Rev answered 401 to an API call: the session token is no longer valid."""
+
+
+class RevStream(VendorStream):
+    """A Rev endpoint under ``{base_url}/api/v2``."""
+
+    vendor_name = "Rev"
+
+    #: Rate-limit family of this stream's requests: "reports", "realtime" or "get".
+    rate_family: str = "get"
+    #: Key of the rows in a JSON object body; None when the body is the list of rows.
+    records_key: str | None = None
+    #: Context values copied into each record (report rows carry their webcast and run).
+    context_columns: tuple[str, ...] = ()
+    #: Vendor names (after snake_case) that this stream stores under another column name.
+    renames: t.ClassVar[dict[str, str]] = {}
+    #: A 400 means "nothing to read here" (warned and skipped) rather than a broken request.
+    bad_request_means_no_data: bool = False
+    #: A 404 means the webcast was deleted after it was listed (warned and skipped).
+    skip_not_found: bool = False
+    #: An empty body means no rows (poll results of a webcast that never ran).
+    empty_body_means_no_rows: bool = False
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["base_url"]).rstrip("/")
+
+    @property
+    def tap(self) -> TapRevWebcast:
+        return t.cast("TapRevWebcast", self._tap)
+
+    @property
+    def authenticator(self) -> RevAuthenticator:
+        return self.tap.rev_authenticator  # one session for every stream
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self.tap.rate_limiter
+
+    @property
+    def http_headers(self) -> dict:
+        return {"Accept": "application/json"}
+
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None  # single-page endpoints unless a stream says otherwise
+
+    # --- sending: rate limit, retries, one re-login -------------------------------------
+
+    def request_decorator(self, func: t.Callable) -> t.Callable:
+        """Rate limit every attempt, retry (tap_common), and re-login once on a 401."""
+
+        def rate_limited(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
+            self.rate_limiter.acquire(self.rate_family)
+            return func(prepared, context)
+
+        retried = super().request_decorator(rate_limited)
+
+        def with_one_relogin(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
+            try:
+                return retried(prepared, context)
+            except TokenRejectedError:
+                self.logger.info(
+                    "%s: Rev rejected the session token (HTTP 401) for %s; logging in again "
+                    "and retrying once.",
+                    self.name,
+                    partition_label(context),
+                )
+            self.authenticator.login()
+            try:
+                return retried(prepared, context)  # the authenticator sets the new token
+            except TokenRejectedError as exc:
+                msg = (
+                    f"{exc}: Rev rejected a freshly issued session token too. The user may "
+                    "have lost access to webcast reports (check its role in Rev) or the "
+                    "session is being revoked; the run stops here."
+                )
+                raise FatalAPIError(msg) from None
+
+        return with_one_relogin
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:  # type: ignore[override]
+        """tap_common's waits, except after a 429: the rate limiter waits for that one."""
+        others = super().backoff_wait_generator()
+        next(others)
+        exc = yield  # type: ignore[misc]  # primed by backoff with None
+        while True:
+            response = getattr(exc, "response", None)
+            throttled = getattr(response, "status_code", None) == HTTPStatus.TOO_MANY_REQUESTS
+            exc = yield 0.0 if throttled else others.send(exc)
+
+    def backoff_handler(self, details: Details) -> None:
+        response = getattr(details.get("exception"), "response", None)
+        if getattr(response, "status_code", None) != HTTPStatus.TOO_MANY_REQUESTS:
+            super().backoff_handler(details)  # a 429 was already reported with its wait
+
+    # --- answers --------------------------------------------------------------------------
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED:
+            raise TokenRejectedError(self.response_error_message(response))
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            self._pause_after_throttle(response)
+        if status == HTTPStatus.NOT_FOUND and self.skip_not_found:
+            return  # parse_response warns and skips it
+        if status == HTTPStatus.BAD_REQUEST and self.bad_request_means_no_data:
+            return  # parse_response warns (or the paginator restarts the report)
+        super().validate_response(response)
+
+    def parse_body(self, response: requests.Response) -> t.Any:
+        """JSON (tap_common); an empty body is None where it means "no rows"."""
+        if self.empty_body_means_no_rows and not response.content.strip():
+            return None
+        return super().parse_body(response)
+
+    def _pause_after_throttle(self, response: requests.Response) -> t.NoReturn:
+        """Pause this family for Retry-After, else 'throttle_wait_seconds', then retry."""
+        message = self.response_error_message(response)
+        exc = RetriableAPIError(message, response)
+        asked = retry_after_seconds(exc)
+        wait = asked if asked is not None else float(self.config["throttle_wait_seconds"])
+        wait = min(wait, float(self.config.get("retry_max_wait_seconds", 120)))
+        self.rate_limiter.pause(self.rate_family, wait)
+        self.logger.warning(
+            "%s: Rev throttled the '%s' requests (HTTP 429) for %s; waiting %.1f s (%s) "
+            "before retrying.",
+            self.name,
+            self.rate_family,
+            partition_label(self.partition),
+            wait,
+            "Retry-After" if asked is not None else "'throttle_wait_seconds'",
+        )
+        raise exc
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        status = response.status_code
+        if status == HTTPStatus.NOT_FOUND:
+            self.logger.warning(
+                "%s: Rev answered 404 for %s; the webcast was probably deleted after the "
+                "webcast list was read. Skipping it.",
+                self.name,
+                partition_label(self.partition),
+            )
+            return []
+        if status == HTTPStatus.BAD_REQUEST:
+            self.on_bad_request(response)
+            return []
+        body = self.parsed_body(response)
+        if body is None and self.empty_body_means_no_rows:
+            self.logger.info(
+                "%s: Rev answered an empty body for %s (the run never took place); no rows.",
+                self.name,
+                partition_label(self.partition),
+            )
+            return []
+        return self.records_from_body(body)
+
+    def on_bad_request(self, response: requests.Response) -> None:
+        """A 400 on a stream with ``bad_request_means_no_data``: warn and move on."""
+        self.logger.warning(
+            "%s: Rev answered 400 for %s (%s); skipping it and continuing.",
+            self.name,
+            partition_label(self.partition),
+            vendor_message(response) or "no reason given",
+        )
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        rows = body.get(self.records_key) if self.records_key and isinstance(body, dict) else body
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            expected = (
+                f"an object with a '{self.records_key}' list" if self.records_key else "a list"
+            )
+            msg = f"expected {expected} of objects, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        return rows
+
+    # --- records --------------------------------------------------------------------------
+
+    @functools.cached_property
+    def vendor_columns(self) -> frozenset[str]:
+        """Columns filled from vendor fields: the schema minus context and derived ones."""
+        return frozenset(self.schema["properties"]) - {"unmapped_fields", *self.context_columns}
+
+    @functools.cached_property
+    def timestamp_columns(self) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, spec in self.schema["properties"].items()
+            if spec.get("format") == "date-time"
+        )
+
+    def prepare_fields(self, fields: dict, context: Context | None) -> dict:
+        """Stream-specific changes to a row whose names are already snake_case."""
+        return fields
+
+    def to_record(self, row: dict, context: Context | None) -> dict | None:
+        """Vendor row -> record: snake_case names, UTC timestamps, unknown fields kept."""
+        fields = {self.renames.get(k, k): v for k, v in snake_keys(row).items()}
+        fields = self.prepare_fields(fields, context)
+        mapped, unmapped = split_unmapped(fields, self.vendor_columns)
+        record = {name: (context or {}).get(name) for name in self.context_columns}
+        record.update(mapped)
+        for name in self.timestamp_columns:
+            record[name] = utc_iso(record.get(name), field=name)
+        record["unmapped_fields"] = unmapped
+        return record
+
+
+# --- scrollId paging ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScrollToken:
+    """Where the next request of a scrolled report starts.
+
+    ``page`` counts requests, so two tokens never compare equal even if Rev hands out the
+    same scroll id twice (scroll APIs often do); the SDK would take that for a loop.
+    """
+
+    scroll_id: str | None  # None: the first page
+    page: int
+
+
+class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
+    """Follows ``scrollId`` until one of the three last-page signals Vbrick's clients use:
+
+    the answer has no ``scrollId`` (missing, null or empty), its list is empty, or the rows
+    read so far reach the total (``totalSessions``/``total``). Rev documents none of them as
+    the rule, so all three end the scroll.
+
+    A 400 for a page after the first means the scroll id has expired (scroll ids are
+    forward-only and short-lived). With ``restart_on_expiry`` the report is read again from
+    its first page, at most MAX_SCROLL_RESTARTS times; ``on_restart`` lets the stream forget
+    per-pass state. Without it, the scroll just ends (real-time attendees).
+    """
+
+    def __init__(
+        self,
+        stream: RevStream,
+        items_key: str,
+        total_key: str,
+        *,
+        restart_on_expiry: bool,
+        on_restart: t.Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(ScrollToken(None, 0))
+        self.stream = stream
+        self.items_key = items_key
+        self.total_key = total_key
+        self.restart_on_expiry = restart_on_expiry
+        self.on_restart = on_restart
+        self.read = 0
+        self.restarts = 0
+
+    def scroll_expired(self, response: requests.Response) -> bool:
+        return (
+            response.status_code == HTTPStatus.BAD_REQUEST
+            and self.current_value.scroll_id is not None
+        )
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        return self.restart_on_expiry and self.scroll_expired(response)
+
+    def has_more(self, response: requests.Response) -> bool:
+        if self.scroll_expired(response):
+            return self.restart_on_expiry
+        if response.status_code != HTTPStatus.OK:
+            return False
+        body = self.stream.parsed_body(response)
+        items = body.get(self.items_key) or []
+        self.read += len(items)
+        total = body.get(self.total_key)
+        if not items or not body.get("scrollId"):
+            return False
+        return not (isinstance(total, int) and self.read >= total)
+
+    def get_next(self, response: requests.Response) -> ScrollToken:
+        page = self.current_value.page + 1
+        if not self.scroll_expired(response):
+            return ScrollToken(str(self.stream.parsed_body(response)["scrollId"]), page)
+        self.restarts += 1
+        where = partition_label(self.stream.partition)
+        if self.restarts > MAX_SCROLL_RESTARTS:
+            msg = (
+                f"stream '{self.stream.name}' {where}: the scroll id expired "
+                f"{self.restarts} times while reading the report ({vendor_message(response)}). "
+                "Rev scroll ids are short-lived: check that nothing slows the tap between "
+                "pages (a low 'reports_requests_per_minute', a slow network or target)."
+            )
+            raise FatalAPIError(msg)
+        self.stream.logger.warning(
+            "%s: the scroll id expired after %d rows of %s (%s); reading the report again "
+            "from its first page (restart %d of %d). Rows already emitted are not emitted again.",
+            self.stream.name,
+            self.read,
+            where,
+            vendor_message(response) or "HTTP 400",
+            self.restarts,
+            MAX_SCROLL_RESTARTS,
+        )
+        self.read = 0
+        self.on_restart()
+        return ScrollToken(None, page)

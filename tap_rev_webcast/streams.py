@@ -1,0 +1,765 @@
+"""Vbrick Rev streams: the webcast list and one stream per report endpoint.
+
+Vendor names become snake_case in client.snake_case (one place for every stream); the
+schemas below name the resulting columns. Rev timestamps are UTC (``...Z``) and land as
+ISO 8601 with ``+00:00``. Durations (``sessionTime``, ``totalPublicCDNTime``, ...) are kept
+as Rev's strings (``HH:MM:SS``, or ``d.HH:MM:SS`` past a day).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import typing as t
+from http import HTTPStatus
+from urllib.parse import quote
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_common.records import parse_timestamp
+from tap_common.stream import VendorDataError, partition_label
+from tap_rev_webcast.client import RevStream, ScrollPaginator, ScrollToken, vendor_message
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+COMPLETED = "Completed"
+#: eventStatus values of a webcast that is running: real-time attendees are read for these.
+LIVE_STATUSES = frozenset(
+    {
+        "Starting",
+        "InProgress",
+        "Broadcasting",
+        "Recording",
+        "RecordingStarting",
+        "RecordingStopping",
+        "VideoSourceStarting",
+        "WaitingForStream",
+    }
+)
+#: Comments come in one response of at most this many (the documented default `size`).
+COMMENTS_PER_RESPONSE = 10000
+#: Credentials inside webcast objects: never landed in the warehouse (column -> nested key;
+#: None for the column itself).
+WITHHELD = {"password": None, "rtmp": "key", "secondary_rtmp": "key", "zoom": "meeting_password"}
+#: What identifies a viewing session; the surrogate key hashes these (see SessionKeys).
+SESSION_KEY_FIELDS = (
+    "webcast_id",
+    "run_number",
+    "username",
+    "email",
+    "ip_address",
+    "device_type",
+    "browser",
+    "entered_date",
+)
+_STATUS = "_rev_status"  # the /status answer, carried with a webcast row to to_record
+
+
+class WebcastState(t.NamedTuple):
+    """What the report streams need to know of a webcast (kept by the tap, by id)."""
+
+    status: str
+    is_pre_production: bool
+
+
+UNMAPPED = th.Property(
+    "unmapped_fields",
+    th.ObjectType(),
+    description="Fields Rev sent that this tap does not map yet (names in snake_case).",
+)
+STRINGS = th.ArrayType(th.StringType())
+
+
+def _str(name: str, description: str | None = None, **kwargs: t.Any) -> th.Property:
+    return th.Property(name, th.StringType(), description=description, **kwargs)
+
+
+def _int(name: str, description: str | None = None) -> th.Property:
+    return th.Property(name, th.IntegerType(), description=description)
+
+
+def _num(name: str, description: str | None = None) -> th.Property:
+    return th.Property(name, th.NumberType(), description=description)
+
+
+def _bool(name: str, description: str | None = None) -> th.Property:
+    return th.Property(name, th.BooleanType(), description=description)
+
+
+def _time(name: str, description: str | None = None) -> th.Property:
+    return th.Property(name, th.DateTimeType(), description=description)
+
+
+def _object(*properties: th.Property) -> th.ObjectType:
+    return th.ObjectType(*properties)
+
+
+REPORT_KEYS = (
+    th.Property("webcast_id", th.StringType(), required=True, description="Webcast (event) id."),
+    th.Property(
+        "run_number",
+        th.IntegerType(),
+        required=True,
+        description="0 for the main event, 1 and up for pre-production runs.",
+    ),
+)
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """Rev's date-time format: 2026-06-01T15:00:00.000Z."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class WebcastsStream(RevStream):
+    """GET /api/v2/scheduled-events in date windows (or each of 'webcast_ids'), plus status.
+
+    Windows of 'window_days' run from 'start_date' to now; a webcast is listed by every
+    window it overlaps (end after ``after``, start on or before ``before``) and emitted once.
+    Each webcast's GET .../status is carried as ``status``: the report streams read only
+    Completed webcasts, real-time attendees only running ones.
+    """
+
+    name = "webcasts"
+    path = "/api/v2/scheduled-events"
+    primary_keys = ("id",)
+    replication_key = None
+    # The details endpoint (for 'webcast_ids') names three fields differently.
+    renames: t.ClassVar[dict[str, str]] = {
+        "event_id": "id",
+        "access_control": "listing_type",
+        "webcast_pre_production": "pre_production",
+    }
+
+    schema = th.PropertiesList(
+        th.Property("id", th.StringType(), required=True, description="Webcast (event) id."),
+        _str("title"),
+        _str("description"),
+        _time("start_date"),
+        _time("end_date"),
+        _str("listing_type", "Public, TrustedPublic, AllUsers or Private."),
+        _str("event_url"),
+        th.Property(
+            "background_images",
+            th.ArrayType(_object(_str("url"), _str("scale_size"))),
+        ),
+        th.Property(
+            "categories",
+            th.ArrayType(
+                _object(_str("category_id"), _str("name"), _str("full_path"), _bool("restricted"))
+            ),
+        ),
+        th.Property("tags", STRINGS),
+        _bool("unlisted"),
+        _int("estimated_attendees"),
+        _int("lobby_time_minutes"),
+        th.Property(
+            "pre_production",
+            _object(
+                _str("duration"),
+                th.Property("user_ids", STRINGS),
+                th.Property("group_ids", STRINGS),
+            ),
+            description="Pre-production settings; duration as HH:MM:SS or d.HH:MM:SS.",
+        ),
+        _str("shortcut_name"),
+        _str("video_source_type"),
+        th.Property(
+            "rtmp", _object(_str("url")), description="RTMP source; the stream key is withheld."
+        ),
+        th.Property(
+            "secondary_rtmp", _object(_str("url")), description="The stream key is withheld."
+        ),
+        _bool("secondary_source_enabled"),
+        _str("webcast_type", "Rev or WebexEvents."),
+        th.Property("webex_team", _object(_str("room_id"), _str("name"))),
+        th.Property(
+            "zoom", _object(_str("meeting_id")), description="The meeting password is withheld."
+        ),
+        _str("vod_id"),
+        _str("presenter_id"),
+        th.Property("presenter_ids", STRINGS),
+        _str("attendee_join_method", "Anonymous or Registration."),
+        th.Property(
+            "external_presenters",
+            th.ArrayType(_object(_str("name"), _str("title"), _str("email"))),
+        ),
+        _bool("is_featured"),
+        _str(
+            "status",
+            "From GET .../status when read: Scheduled, InProgress, Completed, ... "
+            "(the report streams read Completed webcasts only).",
+        ),
+        _str("status_reason", "The status' reason, if Rev gives one."),
+        _bool("is_pre_production", "From GET .../status: a pre-production run is live."),
+        UNMAPPED,
+    ).to_dict()
+
+    seen_ids: set[str]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        self.seen_ids = set()
+        explicit = self.config.get("webcast_ids")
+        requests_to_make = (
+            [{"webcast_id": webcast_id} for webcast_id in dict.fromkeys(explicit)]
+            if explicit
+            else self.windows()
+        )
+        for request_context in requests_to_make:
+            yield from self.request_records(request_context)
+        # Every other stream descends from this one: their last reads are done by now.
+        self.tap.log_request_summary()
+
+    def windows(self) -> list[dict]:
+        """(after, before] windows of 'window_days' from 'start_date' to now."""
+        start = parse_timestamp(self.config["start_date"], field="start_date")
+        now = dt.datetime.fromtimestamp(self.tap.clock.now(), tz=dt.timezone.utc)
+        step = dt.timedelta(days=self.config["window_days"])
+        windows = []
+        while start < now:
+            end = min(start + step, now)
+            windows.append({"after": iso_utc(start), "before": iso_utc(end)})
+            start = end
+        if not windows:
+            self.logger.warning("webcasts: 'start_date' is in the future; nothing to list.")
+        return windows
+
+    def get_url(self, context: Context | None) -> str:
+        url = super().get_url(context)
+        if context and "webcast_id" in context:
+            url += "/" + quote(str(context["webcast_id"]), safe="")
+        return url
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        if context and "after" in context:
+            return {"after": context["after"], "before": context["before"]}
+        return {}
+
+    def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            msg = (
+                f"{self.response_error_message(response)}: Rev does not know that webcast. "
+                "Check 'webcast_ids' (the id is the GUID in the webcast's URL)."
+            )
+            raise FatalAPIError(msg)
+        super().validate_response(response)
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        details = bool(self.partition and "webcast_id" in self.partition)
+        rows = [body] if details and isinstance(body, dict) else super().records_from_body(body)
+        for row in rows:
+            webcast_id = row.get("id") or row.get("eventId")
+            if not isinstance(webcast_id, str) or not webcast_id:
+                msg = f"a webcast without an id: keys {sorted(row)[:8]}"
+                raise VendorDataError(msg)
+            if webcast_id in self.seen_ids:
+                continue  # listed by an earlier window too
+            self.seen_ids.add(webcast_id)
+            yield {**row, _STATUS: self.fetch_status(webcast_id)}
+
+    def fetch_status(self, webcast_id: str) -> dict:
+        """GET .../status through the same auth, rate limit, retries and messages."""
+        url = f"{self.url_base}{self.path}/{quote(webcast_id, safe='')}/status"
+        prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
+        response = self.request_decorator(self._request)(prepared, self.partition)
+        body = self.parsed_body(response)
+        if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+            msg = f"GET .../{webcast_id}/status: expected an object with a 'status' string"
+            raise VendorDataError(msg)
+        return body
+
+    def prepare_fields(self, fields: dict, context: Context | None) -> dict:
+        status = fields.pop(_STATUS)
+        for column, nested in WITHHELD.items():
+            if nested is None:
+                fields.pop(column, None)
+            elif isinstance(fields.get(column), dict):
+                fields[column] = {k: v for k, v in fields[column].items() if k != nested}
+        fields["status"] = status.get("status")
+        fields["status_reason"] = status.get("reason")
+        fields["is_pre_production"] = status.get("is_pre_production")
+        return fields
+
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        """One context per configured run; the report streams look the status up by id."""
+        status = record["status"]
+        self.tap.webcast_states[record["id"]] = WebcastState(
+            status, bool(record["is_pre_production"])
+        )
+        if status != COMPLETED:
+            self.logger.info(
+                "webcasts: webcast %s is %s, not %s: the post-event report streams skip it%s.",
+                record["id"],
+                status,
+                COMPLETED,
+                " (real-time attendees are read while it runs)" if status in LIVE_STATUSES else "",
+            )
+        for run_number in self.config["run_numbers"]:
+            yield {"webcast_id": record["id"], "run_number": run_number}
+
+
+class ReportStream(RevStream):
+    """A report of one webcast run: ``?runNumber=`` on ``.../scheduled-events/{webcast_id}``."""
+
+    parent_stream_type = WebcastsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no state per webcast
+    replication_key = None
+    rate_family = "reports"
+    context_columns = ("webcast_id", "run_number")
+    skip_not_found = True
+
+    def webcast_state(self, context: Context) -> WebcastState:
+        return self.tap.webcast_states[context["webcast_id"]]
+
+    def wanted(self, context: Context) -> bool:
+        """Post-event reports exist once a webcast has completed."""
+        return self.webcast_state(context).status == COMPLETED
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        if self.wanted(context):
+            yield from super().get_records(context)
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        assert context is not None
+        return {"runNumber": context["run_number"]}
+
+    def warn_no_report(self, response: requests.Response) -> None:
+        self.logger.warning(
+            "%s: Rev has no post-event report for webcast %s run %s (HTTP 400: %s); "
+            "continuing with the next.",
+            self.name,
+            self.partition and self.partition.get("webcast_id"),
+            self.partition and self.partition.get("run_number"),
+            vendor_message(response) or "no reason given",
+        )
+
+
+SESSION_SCHEMA = th.PropertiesList(
+    th.Property(
+        "session_key",
+        th.StringType(),
+        required=True,
+        description="Surrogate key (Rev has no session id): SHA-256 of webcast_id, run_number, "
+        "username, email, ip_address, device_type, browser, entered_date, plus an ordinal "
+        "when several sessions share all of them.",
+    ),
+    *REPORT_KEYS,
+    _str("user_type"),
+    _str("attendee_type", "Host, Moderator, AccountAdmin or Attendee."),
+    _str("name"),
+    _str("username"),
+    _str("email"),
+    _str("ip_address"),
+    _str("browser"),
+    _str("device_type"),
+    _str("zone", "Rev zone name."),
+    _str("device_accessed"),
+    _str("stream_accessed"),
+    _str("session_time", "Duration, HH:MM:SS."),
+    _str("viewing_time", "Duration, HH:MM:SS."),
+    _str("public_cdn_time", "Duration, HH:MM:SS."),
+    _str("ecdn_time", "Duration, HH:MM:SS (vendor eCDNTime)."),
+    _time("entered_date"),
+    _time("exited_date"),
+    _time("viewing_start_time"),
+    _int("experienced_errors"),
+    _int("multicast_errors"),
+    _int("buffer_events"),
+    _int("rebuffer_events"),
+    _int("rebuffer_duration"),
+    th.Property(
+        "polls",
+        th.ArrayType(_object(_str("poll_id"), _str("question"), _str("answers"), _time("when"))),
+        description="This attendee's poll answers (webcasts with userPollsResponse=LogAll).",
+    ),
+    UNMAPPED,
+).to_dict()
+
+
+class SessionKeys:
+    """Surrogate keys of one report's sessions, and which of them this run emitted.
+
+    A key hashes SESSION_KEY_FIELDS; the n-th repeat of the same fields within one pass
+    over the report gets n in its hash too, so identical rows stay distinct. After a restart
+    (expired scroll id) the pass count starts again and keys emitted before are skipped.
+    """
+
+    def __init__(self) -> None:
+        self.emitted: set[str] = set()
+        self.seen_in_pass: dict[str, int] = {}
+
+    def new_pass(self) -> None:
+        self.seen_in_pass.clear()
+
+    def key(self, record: dict) -> str | None:
+        """The record's key, or None when this run already emitted that session."""
+        identity = _digest([record.get(name) for name in SESSION_KEY_FIELDS])
+        repeat = self.seen_in_pass.get(identity, 0)
+        self.seen_in_pass[identity] = repeat + 1
+        key = identity if repeat == 0 else _digest([identity, repeat])
+        if key in self.emitted:
+            return None
+        self.emitted.add(key)
+        return key
+
+
+def _digest(parts: list) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+def summary_of(body: dict) -> dict:
+    """The per-report summary keys of a post-event-report page."""
+    return {k: v for k, v in body.items() if k not in ("sessions", "scrollId")}
+
+
+class AttendeeSessionsStream(ReportStream):
+    """GET .../post-event-report per webcast and run, following scrollId (500 per page).
+
+    One row per viewing session. The summary keys of the first page are handed to
+    webcast_attendance_summary, which then needs no request of its own.
+    """
+
+    name = "attendee_sessions"
+    path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
+    primary_keys = ("session_key",)
+    records_key = "sessions"
+    bad_request_means_no_data = True
+    schema = SESSION_SCHEMA
+
+    keys: SessionKeys
+    scroll: ScrollPaginator
+
+    def get_new_paginator(self) -> ScrollPaginator:
+        self.keys = SessionKeys()
+        self.scroll = ScrollPaginator(
+            self, "sessions", "totalSessions", restart_on_expiry=True, on_restart=self.keys.new_pass
+        )
+        return self.scroll
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        params = super().get_url_params(context, next_page_token)
+        if isinstance(next_page_token, ScrollToken) and next_page_token.scroll_id:
+            params["scrollId"] = next_page_token.scroll_id
+        return params
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        sessions = super().records_from_body(body)
+        if self.scroll.current_value.scroll_id is None:  # a first page carries the summary
+            self.hand_over_summary(summary_of(body))
+        return sessions
+
+    def on_bad_request(self, response: requests.Response) -> None:
+        if self.scroll.scroll_expired(response):
+            return  # the paginator reads the report again and says so
+        self.warn_no_report(response)
+        self.hand_over_summary(None)
+
+    def hand_over_summary(self, summary: dict | None) -> None:
+        if self.tap.streams["webcast_attendance_summary"].selected and self.partition:
+            key = (self.partition["webcast_id"], self.partition["run_number"])
+            self.tap.report_summaries[key] = summary
+
+    def to_record(self, row: dict, context: Context | None) -> dict | None:
+        record = super().to_record(row, context)
+        assert record is not None
+        key = self.keys.key(record)
+        if key is None:
+            return None  # emitted before the scroll id expired and the report restarted
+        record["session_key"] = key
+        return record
+
+
+class AttendanceSummaryStream(ReportStream):
+    """The summary of each post-event report: one row per webcast and run.
+
+    Taken from attendee_sessions' first page when that stream is selected; otherwise this
+    stream reads the first page itself.
+    """
+
+    name = "webcast_attendance_summary"
+    path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
+    primary_keys = ("webcast_id", "run_number")
+    bad_request_means_no_data = True
+
+    schema = th.PropertiesList(
+        *REPORT_KEYS,
+        _int("total_sessions"),
+        _str("total_public_cdn_time", "Duration, HH:MM:SS or d.HH:MM:SS."),
+        _str("total_ecdn_time", "Duration, HH:MM:SS or d.HH:MM:SS."),
+        _int("host_count"),
+        _int("moderator_count"),
+        _int("attendee_count", "Attendees plus account admins."),
+        _num("experienced_rebuffering_percentage", "Percent of sessions that rebuffered."),
+        _num("average_experienced_rebuffer_duration"),
+        _num("experienced_errors_per_attendees"),
+        _num("multicast_errors_per_attendees"),
+        UNMAPPED,
+    ).to_dict()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        key = (context["webcast_id"], context["run_number"])
+        if key in self.tap.report_summaries:
+            summary = self.tap.report_summaries.pop(key)
+            if summary is not None:
+                yield summary
+            return
+        yield from super().get_records(context)
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if not isinstance(body, dict):
+            msg = f"expected a post-event report object, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        return [summary_of(body)]
+
+    def on_bad_request(self, response: requests.Response) -> None:
+        self.warn_no_report(response)
+
+
+class RealtimeAttendeesStream(ReportStream):
+    """POST .../real-time/attendees (attendeeDetails All, 500 per page) for running webcasts.
+
+    Opt-in ('include_realtime_attendees'): the data exists only while a webcast runs, and
+    Rev allows 2 of these requests per minute. Only the live run is asked: the main event,
+    or the configured pre-production runs while /status says one is live. A snapshot per
+    run; the key is the session.
+    """
+
+    name = "realtime_attendees"
+    path = "/api/v2/scheduled-events/{webcast_id}/real-time/attendees"
+    http_method = "POST"
+    rate_family = "realtime"
+    primary_keys = ("webcast_id", "run_number", "session_id")
+    records_key = "attendees"
+    bad_request_means_no_data = True
+    _said_off = False
+
+    schema = th.PropertiesList(
+        *REPORT_KEYS,
+        th.Property("session_id", th.StringType(), required=True),
+        _str("user_id"),
+        _str("username"),
+        _str("full_name"),
+        _str("user_type"),
+        _str("attendee_type", "Host, Moderator, AccountAdmin or Attendee."),
+        _str("email"),
+        _time("start_time"),
+        _str("status", "Online or Offline."),
+        _int("experienced_errors"),
+        _int("multicast_failovers"),
+        _num("experienced_buffering_duration"),
+        _int("experienced_buffering_count"),
+        _num("avg_experienced_buffering_duration"),
+        _num("avg_bitrate_kbps"),
+        _num("avg_bandwidth_mbps"),
+        _time("viewing_start_time"),
+        _str("zone_id"),
+        _str("zone_name"),
+        _str("ip_address"),
+        _str("stream_device"),
+        _str("stream_accessed"),
+        _str("player_device"),
+        _str("browser"),
+        _str("video_player"),
+        _str("video_format"),
+        _str("user_agent"),
+        _str("os_name"),
+        _str("os_family"),
+        _str("device_id"),
+        _bool("rev_connect"),
+        _str("stream_type"),
+        _str("profile_image_url"),
+        UNMAPPED,
+    ).to_dict()
+
+    def wanted(self, context: Context) -> bool:
+        if not self.config.get("include_realtime_attendees"):
+            if not self._said_off:
+                self._said_off = True
+                self.logger.info(
+                    "realtime_attendees: off; set 'include_realtime_attendees' to read the "
+                    "attendees of running webcasts."
+                )
+            return False
+        # The run that is live: a pre-production run (1 and up) if /status says one is,
+        # else the main event (0). Other runs have no one watching.
+        state = self.webcast_state(context)
+        live_run = (context["run_number"] > 0) == state.is_pre_production
+        return state.status in LIVE_STATUSES and live_run
+
+    def get_new_paginator(self) -> ScrollPaginator:
+        return ScrollPaginator(self, "attendees", "total", restart_on_expiry=False)
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        return {}  # everything goes in the body
+
+    def prepare_request_payload(
+        self, context: Context | None, next_page_token: t.Any
+    ) -> dict | None:
+        assert context is not None
+        payload = {
+            "attendeeDetails": "All",
+            "status": "All",
+            "count": 500,  # the documented maximum
+            "runNumber": context["run_number"],
+        }
+        if isinstance(next_page_token, ScrollToken) and next_page_token.scroll_id:
+            payload["scrollId"] = next_page_token.scroll_id
+        return payload
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if isinstance(body, dict) and body.get("status") == "Initiated":
+            self.logger.info(
+                "realtime_attendees: Rev has only started aggregating %s; the snapshot may be "
+                "incomplete.",
+                partition_label(self.partition),
+            )
+        return super().records_from_body(body)
+
+
+class CommentsStream(ReportStream):
+    """GET .../comments: the chat log of a webcast run."""
+
+    name = "comments"
+    path = "/api/v2/scheduled-events/{webcast_id}/comments"
+    primary_keys = ("comment_id",)
+
+    schema = th.PropertiesList(
+        th.Property("comment_id", th.StringType(), required=True),
+        *REPORT_KEYS,
+        _str("user_id"),
+        _str("username"),
+        _time("date"),
+        _str("comment"),
+        _str("html_comment"),
+        _bool("hidden"),
+        UNMAPPED,
+    ).to_dict()
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        rows = list(super().records_from_body(body))
+        if len(rows) >= COMMENTS_PER_RESPONSE:
+            self.logger.warning(
+                "comments: %s has %d comments, Rev's page size; Rev documents no way to read "
+                "further comments, so some may be missing.",
+                partition_label(self.partition),
+                len(rows),
+            )
+        return rows
+
+
+class PollResultsStream(ReportStream):
+    """GET .../poll-results: one row per poll; its answers go to poll_answers.
+
+    A run that never took place answers 200 with an empty body: no rows.
+    """
+
+    name = "poll_results"
+    path = "/api/v2/scheduled-events/{webcast_id}/poll-results"
+    primary_keys = ("webcast_id", "run_number", "poll_id")
+    records_key = "polls"
+    empty_body_means_no_rows = True
+    renames: t.ClassVar[dict[str, str]] = {"id": "poll_id"}
+
+    schema = th.PropertiesList(
+        *REPORT_KEYS,
+        th.Property("poll_id", th.StringType(), required=True),
+        _str("question"),
+        _int("total_responses"),
+        _int("total_no_responses"),
+        _bool("allow_multiple_answers"),
+        _time("when_poll_created"),
+        UNMAPPED,
+    ).to_dict()
+
+    def prepare_fields(self, fields: dict, context: Context | None) -> dict:
+        assert context is not None
+        answers = fields.pop("poll_answers", None) or []
+        if isinstance(answers, dict):
+            answers = [answers]  # Rev's older docs page shows a single object
+        if not fields.get("poll_id"):
+            msg = "a poll without an id"
+            raise VendorDataError(msg)
+        if self.tap.streams["poll_answers"].selected:
+            key = (context["webcast_id"], context["run_number"], fields["poll_id"])
+            self.tap.poll_answers[key] = answers
+        return fields
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        return {
+            "webcast_id": record["webcast_id"],
+            "run_number": record["run_number"],
+            "poll_id": record["poll_id"],
+        }
+
+
+class PollAnswersStream(RevStream):
+    """The answers of each poll, from the same poll-results response (no extra request)."""
+
+    name = "poll_answers"
+    path = "/api/v2/scheduled-events/{webcast_id}/poll-results"
+    parent_stream_type = PollResultsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+    replication_key = None
+    primary_keys = ("webcast_id", "run_number", "poll_id", "answer")
+    context_columns = ("webcast_id", "run_number", "poll_id")
+
+    schema = th.PropertiesList(
+        *REPORT_KEYS,
+        th.Property("poll_id", th.StringType(), required=True),
+        th.Property("answer", th.StringType(), required=True),
+        _int("votes"),
+        UNMAPPED,
+    ).to_dict()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        key = (context["webcast_id"], context["run_number"], context["poll_id"])
+        yield from self.tap.poll_answers.pop(key, [])
+
+
+class QuestionsStream(ReportStream):
+    """GET .../questions: the Q&A report of a webcast run."""
+
+    name = "questions"
+    path = "/api/v2/scheduled-events/{webcast_id}/questions"
+    primary_keys = ("question_id",)
+
+    schema = th.PropertiesList(
+        th.Property("question_id", th.StringType(), required=True),
+        *REPORT_KEYS,
+        _time("when_asked"),
+        _str("question"),
+        _str("user_name"),
+        _str("replied_user_name"),
+        _str("asked_by"),
+        _str("replied_by"),
+        _time("when_replied"),
+        _str("last_action"),
+        _str("reply"),
+        _bool("is_public"),
+        UNMAPPED,
+    ).to_dict()
+
+
+class ReactionsStream(ReportStream):
+    """GET .../reactions: emoji reaction counts of a webcast run."""
+
+    name = "reactions"
+    path = "/api/v2/scheduled-events/{webcast_id}/reactions"
+    primary_keys = ("webcast_id", "run_number", "webcast_date", "reaction")
+
+    schema = th.PropertiesList(
+        *REPORT_KEYS,
+        th.Property("webcast_date", th.DateTimeType(), required=True),
+        th.Property("reaction", th.StringType(), required=True, description="The emoji."),
+        _str("unicode", "The emoji's code point(s)."),
+        _int("count"),
+        UNMAPPED,
+    ).to_dict()

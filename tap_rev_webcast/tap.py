@@ -1,0 +1,226 @@
+"""tap-rev-webcast: settings, the shared session and rate limiter, and the list of streams."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+
+from singer_sdk import typing as th
+
+from tap_common.tap import COMMON_SETTINGS, VendorTap, check_http_url
+from tap_rev_webcast import streams
+from tap_rev_webcast.auth import ApiKeyLogin, RevAuthenticator, UserLogin
+from tap_rev_webcast.ratelimit import Clock, RateLimiter, SystemClock
+
+# Parents before children: attendee_sessions hands each report's summary to
+# webcast_attendance_summary, which the SDK syncs after it for the same webcast run.
+STREAM_TYPES = (
+    streams.WebcastsStream,
+    streams.AttendeeSessionsStream,
+    streams.AttendanceSummaryStream,
+    streams.RealtimeAttendeesStream,
+    streams.CommentsStream,
+    streams.PollResultsStream,
+    streams.PollAnswersStream,
+    streams.QuestionsStream,
+    streams.ReactionsStream,
+)
+
+
+class TapRevWebcast(VendorTap):
+    """Singer tap for Vbrick Rev webcast reports."""
+
+    name = "tap-rev-webcast"
+
+    #: Every wait (rate limits, 429 pauses, login retries) and every "now" goes through
+    #: this clock; tests substitute a fake one.
+    clock: Clock = SystemClock()
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "base_url",
+            th.StringType(),
+            required=True,
+            title="Rev tenant URL",
+            description="Your Rev tenant, e.g. https://company.rev.vbrick.com (scheme and "
+            "host; the API lives under /api/v2).",
+        ),
+        th.Property(
+            "api_key",
+            th.StringType(min_length=1),
+            secret=True,
+            title="User API key",
+            description="API key of a Rev user allowed to view webcast reports; use with "
+            "'secret'. Alternatively set 'username' and 'password'.",
+        ),
+        th.Property(
+            "secret",
+            th.StringType(min_length=1),
+            secret=True,
+            title="API key secret",
+            description="The secret of 'api_key' (Rev shows it once, when the key is made).",
+        ),
+        th.Property(
+            "username",
+            th.StringType(min_length=1),
+            title="Username",
+            description="Rev username, to log in with 'password' instead of an API key.",
+        ),
+        th.Property(
+            "password",
+            th.StringType(min_length=1),
+            secret=True,
+            title="Password",
+            description="Password of 'username'.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType(),
+            title="Start date",
+            description="Read webcasts that end after this time (ISO 8601), up to now. "
+            "Required unless 'webcast_ids' is set.",
+        ),
+        th.Property(
+            "webcast_ids",
+            th.ArrayType(th.StringType(min_length=1)),
+            title="Webcast ids",
+            description="Read only these webcasts (the GUID in a webcast's URL) instead of "
+            "listing them by date.",
+        ),
+        th.Property(
+            "window_days",
+            th.IntegerType(minimum=1, maximum=365),
+            default=30,
+            title="Listing window (days)",
+            description="Days covered by each webcast-list request (after/before window).",
+        ),
+        th.Property(
+            "run_numbers",
+            th.ArrayType(th.IntegerType(minimum=0)),
+            default=[0],
+            title="Run numbers",
+            description="Runs to read for each webcast: 0 is the main event, 1 and up are "
+            "pre-production (dry) runs. Rev has no endpoint that lists runs.",
+        ),
+        th.Property(
+            "include_realtime_attendees",
+            th.BooleanType(),
+            default=False,
+            title="Include real-time attendees",
+            description="Also read the attendees of webcasts running now "
+            "(realtime_attendees; Rev allows 2 such requests per minute).",
+        ),
+        th.Property(
+            "reports_requests_per_minute",
+            th.IntegerType(minimum=1),
+            default=120,
+            title="Report requests per minute",
+            description="Client-side limit for the report endpoints (post-event report, "
+            "comments, polls, Q&A, reactions), as in Vbrick's own clients.",
+        ),
+        th.Property(
+            "realtime_requests_per_minute",
+            th.IntegerType(minimum=1),
+            default=2,
+            title="Real-time requests per minute",
+            description="Client-side limit for real-time attendee requests.",
+        ),
+        th.Property(
+            "get_requests_per_minute",
+            th.IntegerType(minimum=1),
+            default=24000,
+            title="Other GET requests per minute",
+            description="Client-side limit for the other GETs (webcast list, details, status).",
+        ),
+        th.Property(
+            "throttle_wait_seconds",
+            th.NumberType(minimum=0),
+            default=60,
+            title="Wait after a 429 (seconds)",
+            description="How long to pause an endpoint family after a 429 without a "
+            "Retry-After header (Rev documents none).",
+        ),
+        *COMMON_SETTINGS,
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # Hand-overs between streams (see streams.py): each webcast's status, read by the
+        # webcasts stream; report summaries and poll answers from responses read once.
+        self.webcast_states: dict[str, streams.WebcastState] = {}
+        self.report_summaries: dict[tuple, dict | None] = {}
+        self.poll_answers: dict[tuple, list[dict]] = {}
+        super().__init__(*args, **kwargs)
+
+    def extra_config_errors(self) -> list[str]:
+        config = self.config
+        errors = check_http_url(config, "base_url")
+        pairs = (("api_key", "secret"), ("username", "password"))
+        given = [pair for pair in pairs if any(config.get(name) for name in pair)]
+        if not given:
+            errors.append(
+                "Set 'api_key' and 'secret' (a Rev user API key), or 'username' and 'password'."
+            )
+        elif len(given) > 1:
+            errors.append(
+                "Set either 'api_key' and 'secret' or 'username' and 'password', not both."
+            )
+        for first, second in given:
+            for name, other in ((first, second), (second, first)):
+                if config.get(name) and not config.get(other):
+                    errors.append(f"Setting '{other}' is required with '{name}'.")
+        if config.get("webcast_ids") == []:
+            errors.append("Setting 'webcast_ids' is empty; remove it to list webcasts by date.")
+        elif not config.get("webcast_ids") and not config.get("start_date"):
+            errors.append(
+                "Setting 'start_date' is required unless 'webcast_ids' is set, "
+                "e.g. '2026-01-01T00:00:00Z'."
+            )
+        if config.get("run_numbers") == []:
+            errors.append("Setting 'run_numbers' is empty; use [0] for the main event.")
+        return errors
+
+    @cached_property
+    def rev_authenticator(self) -> RevAuthenticator:
+        """The one Rev session of this run, shared by every stream."""
+        config = self.config
+        credentials: ApiKeyLogin | UserLogin = (
+            ApiKeyLogin(config["api_key"], config["secret"])
+            if config.get("api_key")
+            else UserLogin(config["username"], config["password"])
+        )
+        return RevAuthenticator(
+            base_url=config["base_url"],
+            credentials=credentials,
+            clock=self.clock,
+            logger=self.logger,
+            timeout=config.get("request_timeout", 60),
+            max_retries=config.get("max_retries", 5),
+            retry_base_seconds=config.get("retry_base_seconds", 2),
+        )
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Client-side limits per endpoint family, shared by every stream."""
+        limits = {
+            "reports": self.config["reports_requests_per_minute"],
+            "realtime": self.config["realtime_requests_per_minute"],
+            "get": self.config["get_requests_per_minute"],
+        }
+        return RateLimiter(limits, self.clock, self.logger)
+
+    def discover_streams(self) -> list[streams.RevStream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def log_request_summary(self) -> None:
+        """One line with the requests made, the rate-limit waits and the logins of the run."""
+        auth = self.rev_authenticator
+        self.logger.info(
+            "Rev requests: %s. Logins: %d, session extensions: %d.",
+            self.rate_limiter.summary() or "none",
+            auth.logins,
+            auth.extensions,
+        )
+
+
+if __name__ == "__main__":
+    TapRevWebcast.cli()

@@ -1,0 +1,130 @@
+"""The Rev session: one login, kept alive across long runs, one re-login on a 401, no retry
+of a refused login."""
+
+from __future__ import annotations
+
+import pytest
+from singer_sdk.exceptions import FatalAPIError
+
+from tests.rev.conftest import PASSWORD, SECRET, USERNAME, Rev
+
+LOGIN = "/api/v2/authenticate"
+REPORTS = ("/comments", "/poll-results", "/questions", "/reactions", "/post-event-report")
+
+
+def report_calls(rev: Rev) -> list:
+    return [c for c in rev.api.calls if c.path.endswith(REPORTS)]
+
+
+def test_one_login_serves_every_stream(rev: Rev):
+    run = rev.run()
+    assert all(run.records(stream) for stream in ("webcasts", "comments", "realtime_attendees"))
+    assert rev.api.count(LOGIN) == 1
+    assert rev.api.count("", status=401) == 0
+
+
+def test_session_is_extended_through_a_run_longer_than_the_token_life(rev: Rev):
+    rev.api.token_lifetime = 45
+    # 20 report requests per minute: 3.15 s of (fake) time each, so the run lasts minutes.
+    run = rev.run(rev.config(reports_requests_per_minute=20, include_realtime_attendees=False))
+    calls = report_calls(rev)
+    assert calls[-1].at - calls[0].at > 2 * rev.api.token_lifetime
+    assert rev.api.count("", status=401) == 0
+    assert rev.api.count(LOGIN) == 1
+    assert rev.api.count("/user/extend-session") >= 3
+    assert len(run.records("attendee_sessions")) == len(
+        rev.dataset.ground_truth()["attendee_sessions"]
+    )
+
+
+def test_an_expired_token_is_replaced_before_it_is_sent(rev: Rev):
+    rev.api.token_lifetime = 60
+
+    def pause_longer_than_the_token_life(request, response):
+        if request.path.endswith("/comments") and rev.api.count("/comments") == 1:
+            rev.clock.advance(300)  # e.g. a slow target held the tap back
+
+    rev.server.hooks.append(pause_longer_than_the_token_life)
+    rev.run(rev.config(include_realtime_attendees=False))
+    assert rev.api.count(LOGIN) == 2
+    assert rev.api.count("/user/extend-session") == 0
+    assert rev.api.count("", status=401) == 0
+
+
+def test_a_401_mid_run_logs_in_again_exactly_once(rev: Rev):
+    def revoke_after_third_report(request, response):
+        if len(report_calls(rev)) == 3:
+            rev.api.revoke_tokens()
+
+    rev.server.hooks.append(revoke_after_third_report)
+    run = rev.run()
+    assert rev.api.count("", status=401) == 1
+    assert rev.api.count(LOGIN) == 2
+    truth = rev.dataset.ground_truth()
+    assert len(run.records("attendee_sessions")) == len(truth["attendee_sessions"])
+    assert len(run.records("comments")) == len(truth["comments"])
+
+
+def test_a_fresh_token_rejected_too_stops_the_run(rev: Rev):
+    def withdraw_access(request, response):
+        if request.path.endswith("/comments"):
+            rev.api.accept_tokens = False
+
+    rev.server.hooks.append(withdraw_access)
+    with pytest.raises(FatalAPIError) as err:
+        rev.run()
+    assert "rejected a freshly issued session token" in str(err.value)
+    assert "401" in str(err.value)
+    assert rev.api.count(LOGIN) == 2
+    assert rev.api.count("", status=401) == 2
+
+
+def test_rejected_credentials_are_not_retried(rev: Rev, caplog):
+    wrong = "wrong-SECRET-5b1e"
+    with pytest.raises(FatalAPIError) as err:
+        rev.run(rev.config(secret=wrong, max_retries=5))
+    message = str(err.value)
+    assert "rejected the credentials (HTTP 401" in message
+    assert "'api_key' and 'secret'" in message
+    assert wrong not in message + caplog.text
+    assert SECRET not in message + caplog.text
+    assert rev.api.count(LOGIN) == 1
+
+
+def test_a_throttled_login_is_not_retried(rev: Rev):
+    rev.server.script(LOGIN, ["429"])
+    with pytest.raises(FatalAPIError) as err:
+        rev.run(rev.config(max_retries=5))
+    assert "HTTP 429" in str(err.value)
+    assert "Not retried" in str(err.value)
+    assert rev.server.count(LOGIN) == 1
+
+
+def test_a_throttled_login_after_a_401_is_not_retried(rev: Rev):
+    def revoke_once(request, response):
+        if request.path.endswith("/comments") and rev.api.count("/comments") == 1:
+            rev.api.revoke_tokens()
+            rev.server.script(LOGIN, ["429"])
+
+    rev.server.hooks.append(revoke_once)
+    with pytest.raises(FatalAPIError) as err:
+        rev.run(rev.config(max_retries=5))
+    assert "throttled the login" in str(err.value)
+    assert rev.server.count(LOGIN) == 2
+
+
+def test_a_login_that_fails_with_5xx_is_retried(rev: Rev):
+    rev.server.script(LOGIN, ["503", "drop"])
+    run = rev.run(rev.config(include_realtime_attendees=False))
+    assert rev.server.count(LOGIN) == 3
+    assert run.records("comments")
+
+
+def test_username_and_password_log_in_at_user_login(rev: Rev, capture_logs):
+    config = rev.config(username=USERNAME, password=PASSWORD)
+    del config["api_key"], config["secret"]
+    run = rev.run(config, catalog=rev.catalog("webcasts", "comments", config=config))
+    assert rev.api.count("/api/v2/user/login") == 1
+    assert rev.api.count(LOGIN) == 0
+    assert run.records("comments")
+    assert PASSWORD not in run.stdout + run.stderr + capture_logs.text

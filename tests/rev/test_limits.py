@@ -1,0 +1,84 @@
+"""Rate limits per endpoint family: never exceeded, configurable, and 429s waited out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.rev.conftest import Rev, make_dataset, start
+
+REPORT_ENDPOINTS = ("/post-event-report", "/comments", "/poll-results", "/questions", "/reactions")
+
+
+@pytest.fixture
+def busy_rev():
+    """More report requests than one minute allows, and three pages of live attendees."""
+    sandbox = start(make_dataset(webcasts=30, sessions=60, realtime_attendees=1200))
+    yield sandbox
+    sandbox.server.stop()
+
+
+def test_default_limits_are_never_exceeded(busy_rev: Rev):
+    rev = busy_rev
+    run = rev.run(rev.config(run_numbers=[0]))
+    reports = [c for c in rev.api.calls if c.family == "reports"]
+    assert len(reports) > 120
+    assert rev.api.throttled() == 0
+    assert rev.api.max_per_minute("reports") <= 120
+    assert rev.api.max_per_minute("realtime") <= 2
+    assert len(run.records("realtime_attendees")) == 1200  # 3 pages at 2 per minute
+    assert rev.clock.slept >= 60  # the two waits between the real-time pages alone
+
+
+def test_limits_are_configurable(rev: Rev):
+    rev.api.rate_limits["reports"] = 10
+    rev.run(rev.config(reports_requests_per_minute=10, include_realtime_attendees=False))
+    reports = [c for c in rev.api.calls if c.family == "reports"]
+    assert len(reports) > 20
+    assert rev.api.throttled() == 0
+    assert 9 <= rev.api.max_per_minute("reports") <= 10
+
+
+def throttle_log(rev: Rev) -> list[tuple[float, str | None]]:
+    """(arrival, Retry-After) of every 429 the sandbox serves for a report endpoint."""
+    seen: list[tuple[float, str | None]] = []
+
+    def hook(request, response):
+        if response.status == 429:
+            seen.append((rev.clock.now(), response.headers.get("Retry-After")))
+
+    rev.server.hooks.append(hook)
+    return seen
+
+
+def next_report_after(rev: Rev, at: float) -> float:
+    return min(c.at for c in rev.api.calls if c.family == "reports" and c.at > at)
+
+
+def test_a_429_waits_for_retry_after(rev: Rev):
+    rev.api.rate_limits["reports"] = 5  # the tap is told 600: it will be throttled
+    rev.api.rate_limit_retry_after = True
+    seen = throttle_log(rev)
+    run = rev.run(rev.config(reports_requests_per_minute=600, include_realtime_attendees=False))
+    assert len(seen) > 3
+    for at, retry_after in seen:
+        assert retry_after is not None
+        assert next_report_after(rev, at) - at == pytest.approx(float(retry_after), abs=0.2)
+    assert rev.api.throttled("reports") == len(seen)
+    truth = rev.dataset.ground_truth()
+    assert len(run.records("comments")) == len(truth["comments"])
+    assert len(run.records("attendee_sessions")) == len(truth["attendee_sessions"])
+
+
+def test_a_429_without_retry_after_waits_the_configured_time(rev: Rev, caplog):
+    rev.api.rate_limits["reports"] = 5
+    seen = throttle_log(rev)
+    config = rev.config(
+        reports_requests_per_minute=600, throttle_wait_seconds=45, include_realtime_attendees=False
+    )
+    run = rev.run(config)
+    assert len(seen) > 3
+    for at, retry_after in seen:
+        assert retry_after is None
+        assert next_report_after(rev, at) - at == pytest.approx(45, abs=0.2)
+    assert "waiting 45.0 s ('throttle_wait_seconds')" in caplog.text
+    assert len(run.records("questions")) == len(rev.dataset.ground_truth()["questions"])
