@@ -23,12 +23,16 @@ import pytest
 from sandbox import (
     CastDataset,
     FaultConfig,
+    RevDataset,
     WebcastsDataset,
     start_cast_sandbox,
+    start_rev_sandbox,
     start_webcasts_sandbox,
 )
 from tests.cast.conftest import API_KEY, ORG
 from tests.e2e.conftest import MELTANO, ROOT
+from tests.rev.conftest import API_KEY as REV_API_KEY
+from tests.rev.conftest import SECRET as REV_SECRET
 from tests.webcasts.conftest import PASSWORD, USERNAME
 
 pytestmark = pytest.mark.e2e
@@ -89,6 +93,41 @@ def webcasts_subject(server, dataset) -> Subject:
             "TAP_WEBCASTS_BASE_URL": server.url,
             "TAP_WEBCASTS_USERNAME": USERNAME,
             "TAP_WEBCASTS_PASSWORD": PASSWORD,
+        },
+    )
+
+
+def rev_subject(server, dataset) -> Subject:
+    # Real-time attendees (2 requests a minute) are left out: a kill point there would cost
+    # minutes of waiting; the other eight streams are all covered.
+    fast = 6000
+    server.app.rate_limits["reports"] = fast
+    truth = dataset.ground_truth()
+    keys = {
+        "webcasts": "id",
+        "attendee_sessions": "session_key",
+        "webcast_attendance_summary": "webcast_id, run_number",
+        "comments": "comment_id",
+        "poll_results": "webcast_id, run_number, poll_id",
+        "poll_answers": "webcast_id, run_number, poll_id, answer",
+        "questions": "question_id",
+        "reactions": "webcast_id, run_number, webcast_date, reaction",
+    }
+    return Subject(
+        tap="tap-rev-webcast",
+        schema="tap_rev_webcast",
+        keys=keys,
+        expected={
+            table: sum(1 for row in truth[table] if row.get("run_number", 0) == 0) for table in keys
+        },
+        env={
+            "TAP_REV_WEBCAST_BASE_URL": server.url,
+            "TAP_REV_WEBCAST_API_KEY": REV_API_KEY,
+            "TAP_REV_WEBCAST_SECRET": REV_SECRET,
+            "TAP_REV_WEBCAST_START_DATE": "2026-01-01T00:00:00Z",
+            "TAP_REV_WEBCAST_RUN_NUMBERS": "[0]",
+            "TAP_REV_WEBCAST_INCLUDE_REALTIME_ATTENDEES": "false",
+            "TAP_REV_WEBCAST_REPORTS_REQUESTS_PER_MINUTE": str(fast),
         },
     )
 
@@ -184,6 +223,14 @@ def table_facts(path: Path, subject: Subject) -> dict[str, tuple[int, int]]:
                 seed=6, events=3, registrants_per_event=80, username=USERNAME, password=PASSWORD
             ),
             webcasts_subject,
+        ),
+        (
+            "rev",
+            start_rev_sandbox,
+            lambda: RevDataset(
+                seed=6, webcasts=4, sessions=900, api_key=REV_API_KEY, secret=REV_SECRET
+            ),
+            rev_subject,
         ),
     ],
 )

@@ -15,6 +15,9 @@ from tap_cast.tap import TapCast
 from tap_webcasts.tap import TapWebcasts
 from tests.cast.conftest import API_KEY, ORG, cast_config
 from tests.conftest import run_tap
+from tests.rev.conftest import STREAMS as REV_STREAMS
+from tests.rev.conftest import make_dataset as rev_dataset
+from tests.rev.conftest import start as start_rev
 from tests.webcasts.conftest import PASSWORD, USERNAME, webcasts_config
 
 # The transient faults real APIs show: 5xx, 429 with and without Retry-After, responses
@@ -110,6 +113,48 @@ def test_webcasts_loses_nothing_under_transient_faults(seed):
     finally:
         server.stop()
         clean_server.stop()
+
+
+REV_KEYS = {
+    "webcasts": ("id",),
+    "attendee_sessions": ("session_key",),
+    "webcast_attendance_summary": ("webcast_id", "run_number"),
+    "realtime_attendees": ("webcast_id", "run_number", "session_id"),
+    "comments": ("comment_id",),
+    "poll_results": ("webcast_id", "run_number", "poll_id"),
+    "poll_answers": ("webcast_id", "run_number", "poll_id", "answer"),
+    "questions": ("question_id",),
+    "reactions": ("webcast_id", "run_number", "webcast_date", "reaction"),
+}
+
+
+def rev_keys(run) -> dict[str, list]:
+    assert set(REV_KEYS) == set(REV_STREAMS)
+    return {
+        stream: [tuple(r[k] for k in key) for r in run.records(stream)]
+        for stream, key in REV_KEYS.items()
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rev_loses_nothing_under_transient_faults(seed):
+    clean, faulty = start_rev(rev_dataset(seed=seed)), start_rev(rev_dataset(seed=seed))
+    faulty.server.faults = faults(seed)
+    try:
+        expected = rev_keys(clean.run())
+        got = rev_keys(faulty.run(faulty.config(**RETRYING)))
+        for stream, keys in expected.items():
+            assert len(got[stream]) == len(set(got[stream])), f"duplicate keys in {stream}"
+            assert sorted(got[stream]) == sorted(keys), stream
+        injected = faulty.server.faults_injected()
+        assert injected > 0
+        print(
+            f"tap-rev-webcast seed {seed}: {len(faulty.server.requests)} requests, {injected} "
+            f"faults injected and retried, {sum(map(len, got.values()))} records, 0 lost"
+        )
+    finally:
+        clean.server.stop()
+        faulty.server.stop()
 
 
 def test_cast_persistent_fault_stops_clearly_and_the_next_run_resumes():
