@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from tap_common.stream import describe_exception
+from tap_common.stream import VendorDataError, describe_exception
 from tap_webcasts import parsers
 
 
@@ -69,8 +69,7 @@ class WebcastsSession(requests.auth.AuthBase):
                 self._ids = self._login()
 
     def _login(self) -> tuple[str, str]:
-        response = self._send_login()
-        result = parsers.parse_login(response.content)
+        result = self._send_login()
         if result.return_code != 1:
             msg = (
                 f"Webcasts.com refused the login (returnCode {result.return_code}: "
@@ -80,8 +79,9 @@ class WebcastsSession(requests.auth.AuthBase):
             raise FatalAPIError(msg)
         return result.session_id, result.user_id
 
-    def _send_login(self) -> requests.Response:
-        """GET the login URL; transport errors, 429 and 5xx are retried, a refusal is not."""
+    def _send_login(self) -> parsers.LoginResult:
+        """GET the login URL and read it; transport errors, 429, 5xx and an unreadable body
+        (a proxy's HTML page) are retried. A refusal is an answer, and is never retried."""
         params = {"username": self._username, "password": self._password, "ver": "2.0"}
         waits = self._waits()
         next(waits)
@@ -95,11 +95,15 @@ class WebcastsSession(requests.auth.AuthBase):
             else:
                 self.logins += 1
                 if response.status_code == requests.codes.ok:
-                    return response
-                failure = RetriableAPIError("login", response)
-                cause = f"HTTP {response.status_code}"
-                if response.status_code != 429 and response.status_code < 500:
-                    break
+                    try:
+                        return parsers.parse_login(response.content)
+                    except VendorDataError as exc:
+                        failure, cause = exc, str(exc)
+                else:
+                    failure = RetriableAPIError("login", response)
+                    cause = f"HTTP {response.status_code}"
+                    if response.status_code != 429 and response.status_code < 500:
+                        break
             if attempt < self._max_tries:
                 time.sleep(waits.send(failure))
         msg = f"Webcasts.com login at {self._login_url} failed after {attempt} attempts: {cause}"

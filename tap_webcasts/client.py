@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from tap_common.stream import VendorStream, partition_label
+from tap_common.stream import VendorDataError, VendorStream, partition_label
 from tap_webcasts import parsers
 
 if t.TYPE_CHECKING:
@@ -42,12 +42,19 @@ class WebcastsStream(VendorStream):
         return None  # the API has no paging: one response per request
 
     def parse_body(self, response: requests.Response) -> t.Any:
-        """Envelope-checked body; a failed session is renewed once, then the call retried."""
+        """Envelope-checked body; a failed session is renewed once, then the call retried.
+
+        A body that is no envelope at all (a proxy's HTML page, a cut document) is retried
+        like a 5xx, then fatal.
+        """
         try:
             value = self.parse_envelope_body(response.content)
         except parsers.ReportError as exc:
             self.renew_session_once(exc)
             raise RetriableAPIError(str(exc), response) from None
+        except VendorDataError as exc:
+            msg = f"{self.vendor_name} answered {self.path} with an unreadable body: {exc}"
+            raise RetriableAPIError(msg, response) from None
         self._renewed = False
         return value
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from singer_sdk import RESTStream
 from singer_sdk import typing as th
+from singer_sdk.exceptions import RetriableAPIError
 
 from tap_common.records import split_unmapped, utc_iso
 from tap_common.stream import TRANSIENT_ERRORS, VendorDataError
@@ -165,6 +166,10 @@ class AudienceReportStream(WebcastsStream):
         signed = self.authenticator(request.copy())
         with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
             RESTStream.validate_response(self, response)
+            if response.headers.get("Content-Type", "").startswith("text/html"):
+                # A proxy's or load balancer's error page, not a report: retried like a 5xx.
+                msg = f"{self.vendor_name} answered {REPORT_PATH} with an HTML page"
+                raise RetriableAPIError(msg, response)
             with path.open("wb") as file:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     file.write(chunk)

@@ -134,3 +134,15 @@ def test_credentials_absent_from_all_output(tmp_path, webcasts_sandbox, config, 
     for secret in (PASSWORD, overrides.get("password"), *api.issued_session_values()):
         if secret:
             assert secret not in output, f"{fault}: a credential leaked"
+
+
+def test_proxy_html_pages_are_retried_on_login_list_and_report(
+    webcasts_sandbox, webcasts_dataset, config
+):
+    server, api = webcasts_sandbox
+    for path in ("/api/login", "/api/reporting/eventlist", REPORT):
+        server.script(path, ["html"])
+    run = run_tap(TapWebcasts, config)
+    assert server.faults_injected("html") == 3
+    assert api.login_count == 1
+    assert len(run.records("audience")) == len(webcasts_dataset.ground_truth()["audience"])
