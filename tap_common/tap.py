@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sys
@@ -118,12 +119,32 @@ class VendorTap(Tap):
         return []
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=False) or self.extra_config_errors()
+        errors = super()._validate_config(raise_errors=False) or [
+            *self.date_format_errors(),
+            *self.extra_config_errors(),
+        ]
         errors = [self._with_hint(error) for error in errors]
         if errors and raise_errors:
             raise ConfigValidationError(
                 "Config validation failed", errors=errors, schema=self.config_jsonschema
             )
+        return errors
+
+    def date_format_errors(self) -> list[str]:
+        """JSON Schema leaves ``format`` unchecked: check every date and date-time setting."""
+        errors = []
+        for name, spec in self.config_jsonschema.get("properties", {}).items():
+            value, kind = self.config.get(name), spec.get("format")
+            if value is None or kind not in ("date", "date-time"):
+                continue
+            try:  # a date-time is accepted for a date too: Meltano may hand over either
+                dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                example = "2024-01-31" if kind == "date" else "2024-01-31T00:00:00Z"
+                errors.append(
+                    f"Setting '{name}' must be an ISO 8601 {kind} such as "
+                    f"'{example}', got {value!r}."
+                )
         return errors
 
     def _with_hint(self, error: str) -> str:
