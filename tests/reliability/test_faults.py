@@ -200,7 +200,7 @@ def test_webcasts_persistent_fault_stops_clearly_and_the_next_run_resumes():
         server.script("/api/reporting/audiencereports", [None, None, "503", "503", "503"])
         first = run_tap(TapWebcasts, config, expect_error=True)
         message = str(first.error)
-        assert "stream 'audience'" in message
+        assert "stream 'audience" in message  # the first report stream to download it
         assert "ei=" in message
         assert "503" in message
 
