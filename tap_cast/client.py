@@ -77,20 +77,38 @@ class CastPagePaginator(PageNumberPaginator):
     """Page-number paging over the ``{count, page, page_size, results}`` envelope.
 
     Stops when ``page * page_size >= count`` (count as of the latest page, so a total
-    that grows while we page is followed) or on an empty or missing page. The SDK
-    already stops on a page with no rows.
+    that grows while we page is followed) or on an empty page. A count smaller than the rows
+    already received is a lie: from then on paging goes on until a short or empty page, so
+    an understated count never drops rows silently.
     """
 
     def __init__(self, stream: CastStream, page_size: int) -> None:
         super().__init__(start_value=1)
         self.stream = stream
         self.page_size = page_size
+        self.rows_seen = 0
+        self.count_trusted = True
 
     def has_more(self, response: requests.Response) -> bool:
         if response.status_code == HTTPStatus.NOT_FOUND:
             return False
         body = self.stream.parsed_body(response)
-        if not body.get("results"):
+        results = body.get("results") or []
+        if not results:
             return False
         page_size = int(body.get("page_size") or self.page_size)
-        return self.current_value * page_size < int(body.get("count") or 0)
+        count = int(body.get("count") or 0)
+        self.rows_seen += len(results)
+        if self.count_trusted and self.rows_seen > count:
+            self.count_trusted = False
+            self.stream.logger.warning(
+                "%s: Cast reported count=%d after %d rows for %s; reading on until a short "
+                "page instead of trusting it.",
+                self.stream.name,
+                count,
+                self.rows_seen,
+                partition_label(self.stream.partition),
+            )
+        if not self.count_trusted:
+            return len(results) >= page_size
+        return self.current_value * page_size < count
