@@ -209,9 +209,9 @@ def table_facts(path: Path, subject: Subject) -> dict[str, tuple[int, int]]:
             start_cast_sandbox,
             lambda: CastDataset(
                 seed=6,
-                casts=2,
+                casts=1,
                 campaigns_per_cast=2,
-                events_per_type=30,
+                events_per_type=20,
                 org_slug=ORG,
                 api_key=API_KEY,
             ),
@@ -229,7 +229,7 @@ def table_facts(path: Path, subject: Subject) -> dict[str, tuple[int, int]]:
             "rev",
             start_rev_sandbox,
             lambda: RevDataset(
-                seed=6, webcasts=4, sessions=900, api_key=REV_API_KEY, secret=REV_SECRET
+                seed=6, webcasts=3, sessions=900, api_key=REV_API_KEY, secret=REV_SECRET
             ),
             rev_subject,
         ),
