@@ -199,6 +199,8 @@ class Webcast:
     runs: dict[int, int] = field(default_factory=dict)
     realtime_attendees: int = 0
     log_all_polls: bool = False  # userPollsResponse=LogAll: sessions carry their poll answers
+    #: run number -> sessions added by RevDataset.add_sessions, served after the generated ones
+    added_sessions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def completed(self) -> bool:
@@ -391,12 +393,15 @@ class RevDataset:
 
     # ------------------------------------------------------------------ post-event report
     def session_count(self, w: Webcast, run: int) -> int:
-        return w.runs.get(run, 0)
+        return w.runs.get(run, 0) + len(w.added_sessions.get(run, ()))
 
     def session_page(self, w: Webcast, run: int, page: int) -> list[dict[str, Any]]:
-        """Sessions ``[page * 500, (page + 1) * 500)`` of a report, generated from the seed."""
-        n = self.session_count(w, run)
-        first, stop = page * REPORT_PAGE_SIZE, min(n, (page + 1) * REPORT_PAGE_SIZE)
+        """Sessions ``[page * 500, (page + 1) * 500)`` of a report, generated from the seed
+        (then those of :meth:`add_sessions`, stored, after the generated ones)."""
+        n = w.runs.get(run, 0)  # generated sessions; added ones do not change them
+        first = page * REPORT_PAGE_SIZE
+        end = min(self.session_count(w, run), (page + 1) * REPORT_PAGE_SIZE)
+        stop = min(n, end)
         rng = random.Random(f"{self.seed}:{w.id}:{run}:sessions:{page}")
         template = self.fixtures["post_event_report"]["sessions"][0]
         users = max(1, int(n * 0.7))
@@ -413,7 +418,47 @@ class RevDataset:
                     values[name] = rows[-1][name]
                 values["enteredDate"] = rows[-1]["enteredDate"]
             rows.append(_shaped(template, values))
+        added = w.added_sessions.get(run, [])
+        rows += [copy.deepcopy(row) for row in added[max(first, n) - n : max(end, n) - n]]
         return rows
+
+    def add_sessions(self, webcast_id: str, n: int, run_number: int = 0) -> list[dict[str, Any]]:
+        """Append ``n`` new viewing sessions to a completed webcast's post-event report.
+
+        The new sessions come after the generated ones (the last page grows, or new pages
+        appear), from users no generated session of that report has (so usernames, emails and
+        IP addresses are new), entered one second apart after 90% of the webcast, so every
+        surrogate key a tap derives from them is new. ``totalSessions`` and the summary are
+        recomputed; comments, polls, questions, reactions and the listing do not change
+        (they depend on the generated count only). Returns copies of the new rows as served
+        (vendor field names, without ``webcast_id``/``run_number``), which ground_truth()
+        then includes. Deterministic: the same calls on the same seed add the same rows.
+        ASSUMPTION: a report can grow after the event (late on-demand viewers of a completed
+        webcast are counted in the same run's report).
+        """
+        w = self._by_id.get(webcast_id)
+        if w is None:
+            raise KeyError(webcast_id)
+        if not w.completed or run_number not in w.runs:
+            raise ValueError(f"webcast {webcast_id} has no completed run {run_number}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        template = self.fixtures["post_event_report"]["sessions"][0]
+        generated = w.runs[run_number]
+        added = w.added_sessions.setdefault(run_number, [])
+        # Generated sessions use users [0, 0.7 * generated): start past every one of them.
+        first_user = max(1, int(generated * 0.7)) + len(added)
+        base = w.start + (w.end - w.start) * 0.9
+        new = []
+        for k in range(n):
+            j = len(added) + k
+            rng = random.Random(f"{self.seed}:{w.id}:{run_number}:added:{j}")
+            values = self._session_values(rng, w, run_number, first_user + k, base + j + 0.25)
+            new.append(_shaped(template, values))
+        with self._lock:
+            added.extend(new)
+            self._summaries.pop((w.id, run_number), None)
+        return copy.deepcopy(new)
 
     def _session_values(
         self, rng: random.Random, w: Webcast, run: int, user: int, entered: float

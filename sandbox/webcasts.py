@@ -12,7 +12,9 @@ sample can replace it without code changes. Behaviour the docs do not cover is m
 
 Registrants are never stored: registrant ``i`` of event ``ei`` is generated on demand from
 ``(seed, ei, i)`` (one RNG seeding per block of :data:`BLOCK` registrants), so an event of a
-million registrants costs no memory and its reports are streamed.
+million registrants costs no memory and its reports are streamed. The only exception are the
+few registrants a test adds with :meth:`WebcastsDataset.add_registrants`: those are stored and
+served after the generated ones.
 """
 
 from __future__ import annotations
@@ -365,9 +367,10 @@ class WebcastsError(ValueError):
 
 
 class Event:
-    """One webcast. Read-only after construction."""
+    """One webcast. Read-only after construction, except ``added`` (add_registrants)."""
 
     __slots__ = (
+        "added",
         "created",
         "ei",
         "end",
@@ -409,7 +412,8 @@ class Event:
         self.labels = tuple(labels)
         self.field_pools = tuple(_FIELD_VALUES[label] for label in labels)
         self.surveys = surveys
-        self.n_registrants = n_registrants
+        self.n_registrants = n_registrants  # generated registrants (indices 0..n-1)
+        self.added: list[Registrant] = []  # WebcastsDataset.add_registrants (indices n, n+1..)
         # Sim-Live replays of the live broadcast, 2 and 9 days later.
         self.simlive_windows = tuple((start + d * 86400, end + d * 86400) for d in (2, 9))
         self.personas: list[Persona] | None = None  # built on first use
@@ -423,8 +427,13 @@ class Event:
             "timezone": self.timezone,
             "expired": self.expired,
             "registration_fields": list(self.labels),
-            "registrants": self.n_registrants,
+            "registrants": self.total_registrants,
         }
+
+    @property
+    def total_registrants(self) -> int:
+        """Generated plus added registrants."""
+        return self.n_registrants + len(self.added)
 
 
 class Registrant:
@@ -634,9 +643,11 @@ class WebcastsDataset:
     def registrants(
         self, ei: int | str, start: int = 0, stop: int | None = None
     ) -> Iterator[Registrant]:
-        """Registrants ``start..stop-1`` of an event, in API order (lazily generated)."""
+        """Registrants ``start..stop-1`` of an event, in API order (lazily generated; the
+        added ones, stored, come last)."""
         ev = self.event(ei)
-        n = ev.n_registrants if stop is None else min(stop, ev.n_registrants)
+        total = ev.total_registrants if stop is None else min(stop, ev.total_registrants)
+        n = min(total, ev.n_registrants)
         i = max(0, start)
         rng = random.Random()
         personas = self._personas(ev)
@@ -650,10 +661,11 @@ class WebcastsDataset:
                 if j >= i:
                     yield reg
             i = last
+        yield from ev.added[max(0, start - ev.n_registrants) : max(0, total - ev.n_registrants)]
 
     def registrant(self, ei: int | str, index: int) -> Registrant:
         ev = self.event(ei)
-        if not 0 <= index < ev.n_registrants:
+        if not 0 <= index < ev.total_registrants:
             raise IndexError(index)
         return next(self.registrants(ei, index, index + 1))
 
@@ -744,6 +756,60 @@ class WebcastsDataset:
         r.surveys = tuple(surveys)
         return r
 
+    def add_registrants(
+        self, ei: int | str, n: int, sessions: bool = True, now: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Add ``n`` registrants to event ``ei`` who register "now"; returns their truth dicts
+        (the shape of ``ground_truth()["audience"]`` items).
+
+        "Now" is one hour after the latest activity of the event (registration, session end,
+        question or survey answer of any registrant, added ones included), so they are newer
+        than every bookmark a client took before; the k-th new registrant registers k seconds
+        later. They are served after the generated registrants, by every report format, and
+        count in select()/count()/ground_truth()/expected_counts() and the date filters like
+        any registrant. Each gets the next registrant index ``i``, whose number makes its email
+        unique (``<persona slug><i>@<domain>``, as generated ones), and a persona drawn from
+        ``(seed, ei, i)``; with ``sessions`` one on-demand viewing session each, starting 10
+        minutes after registering (no questions or survey answers).
+
+        ASSUMPTION: the dataset has no clock of its own; "now" must not be later than ``now``
+        (epoch seconds, default: the wall clock), else ValueError. O(event size) per call.
+        """
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        ev = self.event(ei)
+        latest = ev.created
+        for r in self.registrants(ev.ei):
+            latest = max(
+                latest,
+                r.registered,
+                *(e for _, _, e in r.sessions),
+                *(t for t, _, _ in r.questions),
+                *(t for *_, t in r.surveys),
+            )
+        reg0 = latest + 3600
+        limit = time.time() if now is None else now
+        if reg0 + n + (2460 if sessions else 0) > limit:  # the last session end, at most
+            raise ValueError(f"registering at {gmt(reg0)} would be in the future")
+        personas = self._personas(ev)
+        new: list[Registrant] = []
+        for k in range(n):
+            i = ev.total_registrants + k
+            rng = random.Random(f"{self.seed}:{ev.ei}:added:{i}")
+            pe = personas[int(rng.random() * PERSONAS)]
+            r = Registrant()
+            r.ei, r.index, r.persona = ev.ei, i, pe.key
+            r.email = f"{pe.local}{i}@{pe.domain}"
+            r.first_name, r.last_name, r.company = pe.first_name, pe.last_name, pe.company
+            r.sti, r.fields = pe.sti, pe.fields
+            r.registered = reg0 + k
+            start = r.registered + 600
+            r.sessions = (("od", start, start + 60 + int(rng.random() * 1800)),) if sessions else ()
+            r.questions = r.surveys = ()
+            new.append(r)
+        ev.added.extend(new)
+        return [r.truth(ev.labels) for r in new]
+
     # ------------------------------------------------------------------ filters & truth
     def query(self, ei: int | str, **report_params: str) -> ReportQuery:
         """Parse audience report parameters exactly like the API (strings, as on the wire).
@@ -774,7 +840,7 @@ class WebcastsDataset:
 
     def expected_counts(self) -> dict[str, Any]:
         """Cheap for any size."""
-        per = {e.ei: e.n_registrants for e in self.events}
+        per = {e.ei: e.total_registrants for e in self.events}
         return {
             "events": len(self.events),
             "expired_events": sum(1 for e in self.events if e.expired),
@@ -785,7 +851,7 @@ class WebcastsDataset:
     def ground_truth(self, max_registrants: int = 200_000) -> dict[str, Any]:
         """Everything the API serves (unfiltered, GMT). Refuses datasets larger than
         ``max_registrants`` registrants: use :meth:`expected_counts` / :meth:`count` for those."""
-        total = sum(e.n_registrants for e in self.events)
+        total = sum(e.total_registrants for e in self.events)
         if total > max_registrants:
             raise ValueError(
                 f"{total} registrants: too many for ground_truth(); use expected_counts()"

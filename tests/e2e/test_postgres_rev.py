@@ -52,7 +52,15 @@ def main_run_truth(dataset) -> dict[str, list[dict]]:
     }
 
 
-def test_tables_equal_ground_truth_and_rerun_changes_nothing(meltano, postgres, rev):
+def by_key(table: str, rows: list[dict]) -> dict[tuple, dict]:
+    """Rows keyed by the table's primary key (duplicates fail: they would hide a lost row)."""
+    names = [k.strip() for k in KEYS[table].split(",")]
+    keyed = {tuple(row[k] for k in names): row for row in rows}
+    assert len(keyed) == len(rows), f"duplicate keys in {table}"
+    return keyed
+
+
+def test_tables_equal_ground_truth_and_reruns_are_exact(meltano, postgres, rev):
     dataset, api = rev
     meltano.run("run", "tap-rev-webcast", "target-postgres")
     truth = main_run_truth(dataset)
@@ -65,6 +73,33 @@ def test_tables_equal_ground_truth_and_rerun_changes_nothing(meltano, postgres, 
 
     meltano.run("run", "tap-rev-webcast", "target-postgres")
     assert {table: postgres.rows(table, key) for table, key in KEYS.items()} == before
+
+    # Run 3 reads every report again: exactly the sessions added since are new rows.
+    webcast = next(w for w in dataset.webcasts if w.completed and w.runs.get(0))
+    added = dataset.add_sessions(webcast.id, 5)
+    meltano.run("run", "tap-rev-webcast", "target-postgres")
+    after = {table: postgres.rows(table, key) for table, key in KEYS.items()}
+    old = {table: by_key(table, rows) for table, rows in before.items()}
+    new = {table: by_key(table, rows) for table, rows in after.items()}
+    summary_key = (webcast.id, 0)
+    for table in KEYS:
+        unchanged = {k: row for k, row in old[table].items() if k != summary_key}
+        assert {k: new[table].get(k) for k in unchanged} == unchanged, table
+    gained = {
+        table: [row for k, row in new[table].items() if k not in old[table]] for table in KEYS
+    }
+    assert sorted(
+        (r["webcast_id"], r["username"], r["ip_address"]) for r in gained["attendee_sessions"]
+    ) == sorted((webcast.id, s["username"], s["ipAddress"]) for s in added)
+    assert len(after["attendee_sessions"]) == len(before["attendee_sessions"]) + len(added)
+    for table in KEYS:
+        if table != "attendee_sessions":
+            assert not gained[table], table
+            assert len(after[table]) == len(before[table]), table
+    total = new["webcast_attendance_summary"][summary_key]["total_sessions"]
+    assert total == old["webcast_attendance_summary"][summary_key]["total_sessions"] + len(added)
+    summaries = main_run_truth(dataset)["webcast_attendance_summary"]
+    assert total == next(s for s in summaries if s["webcast_id"] == webcast.id)["totalSessions"]
 
 
 def test_stream_maps_alias_and_hash_attendee_pii(meltano, postgres, rev):
