@@ -74,7 +74,11 @@ def sandbox(demo: Demo) -> t.Iterator[None]:
     )
     try:
         assert process.stdout is not None
-        print(process.stdout.readline().strip())  # "... listening on http://..."
+        line = process.stdout.readline().strip()  # "... listening on http://..."
+        if "listening" not in line:
+            msg = f"the {demo.tap} sandbox did not start (is port {demo.port} taken?)"
+            raise SystemExit(msg)
+        print(line)
         yield
     finally:
         process.terminate()
@@ -103,6 +107,7 @@ def main() -> int:
                 env=env,
                 check=True,
             )
+    mismatches = 0
     print(f"\nRows in {WAREHOUSE.relative_to(ROOT)}:")
     print(f"{'table':45} {'rows':>8} {'sandbox truth':>14}")
     with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
@@ -116,6 +121,10 @@ def main() -> int:
             for (table,) in tables:
                 (rows,) = db.execute(f'select count(*) from {demo.schema}."{table}"').fetchone()  # type: ignore[misc]
                 print(f"{demo.schema + '.' + table:45} {rows:>8} {expected.get(table, '?'):>14}")
+                mismatches += rows != expected.get(table)
+    if mismatches:
+        print(f"{mismatches} table(s) differ from the sandbox truth.")
+        return 1
     return 0
 
 
