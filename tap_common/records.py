@@ -38,12 +38,15 @@ def utc_iso(value: t.Any, *, field: str, naive_tz: dt.tzinfo = UTC) -> str | Non
 
 def split_unmapped(
     raw: t.Mapping[str, t.Any], known: t.Collection[str]
-) -> tuple[dict[str, t.Any], dict[str, t.Any] | None]:
+) -> tuple[t.Mapping[str, t.Any], dict[str, t.Any] | None]:
     """Split a vendor object into the fields we map and the ones we do not know yet.
 
     The unknown ones are kept (in an ``unmapped_fields`` object column) rather than
-    dropped, so a vendor adding a field never loses data silently.
+    dropped, so a vendor adding a field never loses data silently. The mapped part may be
+    ``raw`` itself: callers build new records from it and never change it.
     """
+    if raw.keys() <= (known if isinstance(known, frozenset | set) else set(known)):
+        return raw, None  # the usual case, checked in C: every field is known
     mapped = {k: v for k, v in raw.items() if k in known}
     extra = {k: v for k, v in raw.items() if k not in known}
     return mapped, (extra or None)

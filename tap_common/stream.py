@@ -18,6 +18,10 @@ import backoff
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._typing import conform_record_data_types
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.singerlib import RecordMessage
 
 from tap_common.retry import retry_wait_generator, small_jitter
 
@@ -81,6 +85,39 @@ class VendorStream(RESTStream):
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         """Vendor row -> Singer record (None drops it). Streams override this."""
         return row
+
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        """No child context at all for a stream without children: it would be copied per row."""
+        if self.child_streams:
+            yield from super().generate_child_contexts(record, context)
+
+    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage, None, None]:
+        """The SDK's record messages, without walking the selection mask for every row.
+
+        The SDK pops deselected properties from each record, a walk of every field of every
+        row even when nothing is deselected (the usual case); we walk only when something
+        is. Everything else is the SDK's own steps (singer-sdk 0.54).
+        """
+        if not all(self.mask.values()):
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        record = conform_record_data_types(
+            stream_name=self.name,
+            record=record,
+            schema=self.effective_schema,
+            level=self.TYPE_CONFORMANCE_LEVEL,
+            logger=self.logger,
+        )
+        for stream_map in self.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
 
     def get_batch_config(self, config: t.Mapping) -> t.Any:
         """BATCH for full-table streams only; incremental streams always send RECORDs.
