@@ -158,6 +158,10 @@ class SandboxServer:
         self.hooks: list[Hook] = []
         self._injector = FaultInjector()
         self._log_lock = threading.Lock()
+        # Requests being answered at this moment, and the most seen at once: how tests see
+        # a client's concurrency (a real server's load metric, not vendor behaviour).
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -228,6 +232,7 @@ class SandboxServer:
     def reset_log(self) -> None:
         with self._log_lock:
             del self.requests[:]
+            self.peak_in_flight = self.in_flight
 
     def count(self, path_contains: str = "", status: int | None = None) -> int:
         """Logged requests whose path contains ``path_contains`` (and with ``status``, if given)."""
@@ -262,6 +267,16 @@ class SandboxServer:
 
     # ------------------------------------------------------------------ request handling
     def _serve(self, h: _Handler) -> None:
+        with self._log_lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            self._answer(h)
+        finally:
+            with self._log_lock:
+                self.in_flight -= 1
+
+    def _answer(self, h: _Handler) -> None:
         arrived = time.time()
         raw = h.path
         path, sep, qs = raw.partition("?")

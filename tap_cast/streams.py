@@ -389,8 +389,14 @@ class AnalyticsEventsStream(CastStream):
         UNMAPPED,
     ).to_dict()
 
-    scan: EventScan
+    prefetch_partitions = True
     newest_emitted: dict | None = None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scans: dict[tuple, EventScan] = {}  # partitions prepared and not yet finished
+        self._scan_context: Context | None = None
+        self._scan: EventScan | None = None
 
     @cached_property
     def partitions(self) -> list[dict]:  # type: ignore[override]
@@ -412,7 +418,8 @@ class AnalyticsEventsStream(CastStream):
         }
 
     def get_new_paginator(self) -> NewestFirstPaginator:  # type: ignore[override]
-        return NewestFirstPaginator(self, self.config["page_size"], self.scan.since)
+        since = self.scans[scan_key(self.partition)].since
+        return NewestFirstPaginator(self, self.config["page_size"], since)
 
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
@@ -420,22 +427,35 @@ class AnalyticsEventsStream(CastStream):
             raise VendorDataError(msg)
         return body.get("results") or []
 
+    def prepare_partition(self, context: Context | None) -> None:
+        # Main thread, before the partition's requests start (possibly ahead of its turn).
+        state = self.get_context_state(context)
+        has_bookmark = state.get("replication_key_value") is not None
+        self.scans[scan_key(context)] = EventScan(
+            since=self.get_starting_timestamp(context),
+            known_at_since=set(state.get(self.BOOKMARK_KEYS, [])) if has_bookmark else set(),
+        )
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         # The SDK writes STATE when the whole stream ends; commit the partitions finished so
         # far now, so a run that fails later resumes from them instead of from scratch.
         self._tap.state_writer.write_state(self.tap_state)
-        state = self.get_context_state(context)
-        has_bookmark = state.get("replication_key_value") is not None
-        self.scan = EventScan(
-            since=self.get_starting_timestamp(context),
-            known_at_since=set(state.get(self.BOOKMARK_KEYS, [])) if has_bookmark else set(),
-        )
         self.newest_emitted = None
         yield from super().get_records(context)
+        scan = self.scans.pop(scan_key(context))
+        self._scan_context = None
         if self.newest_emitted is not None:
             super()._increment_stream_state(self.newest_emitted, context=context)
-        if self.scan.newest is not None:
-            state[self.BOOKMARK_KEYS] = sorted(self.scan.keys_at_newest)
+        if scan.newest is not None:
+            self.get_context_state(context)[self.BOOKMARK_KEYS] = sorted(scan.keys_at_newest)
+
+    def scan_of(self, context: Context) -> EventScan:
+        """The scan of the partition being mapped (cached: one lookup per partition)."""
+        scan = self._scan
+        if context is not self._scan_context or scan is None:
+            scan = self._scan = self.scans[scan_key(context)]
+            self._scan_context = context
+        return scan
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None):
         """Remember the newest event; the SDK's bookmark update then runs once per partition.
@@ -449,8 +469,9 @@ class AnalyticsEventsStream(CastStream):
 
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         assert context is not None
+        scan = self.scan_of(context)
         event_at = parse_timestamp(row.get("event_at"), field="event_at")
-        if self.scan.since is not None and event_at < self.scan.since:
+        if scan.since is not None and event_at < scan.since:
             return None  # older than the bookmark (or start_date)
         mapped, unmapped = split_unmapped(row, EVENT_FIELD_SET)
         record = {
@@ -466,7 +487,7 @@ class AnalyticsEventsStream(CastStream):
             if value is not None and type(value) is not str:
                 record[name] = text_value(value)
         record["event_key"] = event_key(record)
-        return record if self.scan.admit(record["event_key"], event_at) else None
+        return record if scan.admit(record["event_key"], event_at) else None
 
 
 # Event columns typed as text; every other column is built by to_record itself.
@@ -481,6 +502,10 @@ def text_value(value: t.Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def scan_key(context: Context | None) -> tuple:
+    return tuple((context or {}).values())
 
 
 def event_key(record: t.Mapping[str, t.Any]) -> str:

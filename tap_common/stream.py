@@ -10,12 +10,14 @@ from __future__ import annotations
 import decimal
 import json
 import logging
+import threading
 import typing as t
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import backoff
 import requests
+from requests.adapters import HTTPAdapter
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
@@ -23,6 +25,7 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib import RecordMessage
 
+from tap_common.prefetch import Prefetcher
 from tap_common.retry import retry_wait_generator, small_jitter
 
 if t.TYPE_CHECKING:
@@ -70,9 +73,67 @@ class VendorStream(RESTStream):
     #: Product name used in error messages, e.g. "Cast".
     vendor_name: str = "the API"
 
-    #: The context of the request being made: the SDK sets ``context`` only for child
-    #: streams, and messages must name the partition of top-level partitioned streams too.
-    partition: Context | None = None
+    #: Whether the requests of upcoming partitions may run ahead in worker threads
+    #: (``max_concurrency`` setting). The stream's requests must then read no state that
+    #: the main thread changes: what they need is read in ``prepare_partition``.
+    prefetch_partitions: bool = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._thread = threading.local()
+        self._prefetcher: Prefetcher[dict] | None = None
+
+    @property
+    def partition(self) -> Context | None:
+        """The partition this thread is requesting, for messages and paginators.
+
+        The SDK sets ``context`` only for child streams, and messages must name the
+        partition of top-level partitioned streams too; with prefetching, each worker
+        thread requests its own partition.
+        """
+        return getattr(self._thread, "partition", None)
+
+    @partition.setter
+    def partition(self, context: Context | None) -> None:
+        self._thread.partition = context
+
+    @property
+    def max_concurrency(self) -> int:
+        return int(self.config.get("max_concurrency") or 1)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Rows of one partition: fetched ahead by worker threads when the stream allows it."""
+        if not self.prefetch_partitions or self.max_concurrency <= 1 or context is None:
+            self.prepare_partition(context)
+            yield from super().get_records(context)
+            return
+        if self._prefetcher is None or self._prefetcher.stopped.is_set():
+            self._prefetcher = self.new_prefetcher()
+        yield from self._prefetcher.rows(context)
+
+    def new_prefetcher(self) -> Prefetcher[dict]:
+        session = self.requests_session  # created here, in the main thread, and shared
+        adapter = HTTPAdapter(pool_maxsize=max(10, self.max_concurrency))
+        for prefix in ("https://", "http://"):
+            session.mount(prefix, adapter)
+        return Prefetcher(
+            self.partitions or [],
+            self.request_records,
+            max_concurrency=self.max_concurrency,
+            prepare=self._prepare_ahead,
+            thread_name=self.name,
+        )
+
+    def _prepare_ahead(self, context: Context | None) -> None:
+        # The SDK writes a partition's starting bookmark just before its turn; a partition
+        # requested ahead needs it now. The write depends only on that partition's own
+        # bookmark, which does not change before its turn, so the SDK's second write is
+        # the same value.
+        self._write_starting_replication_value(context)
+        self.prepare_partition(context)
+
+    def prepare_partition(self, context: Context | None) -> None:
+        """Main thread, before the partition's first request: read what its requests need."""
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Map one vendor row with ``to_record``; a bad value stops the run saying where."""

@@ -38,6 +38,15 @@ COMMON_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
+        "max_concurrency",
+        th.IntegerType(minimum=1, maximum=32),
+        default=8,
+        title="Concurrent requests",
+        description="How many partitions (campaign and event type, event, webcast) are "
+        "requested at once, ahead of the one being written. Records, their order and the "
+        "state are the same as with 1, which requests one page at a time.",
+    ),
+    th.Property(
         "retry_base_seconds",
         th.NumberType(minimum=0),
         default=2,

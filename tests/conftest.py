@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import typing as t
@@ -50,6 +51,9 @@ def run_tap(
     err = io.StringIO()
     error = None
     with redirect_stdout(out), redirect_stderr(err):
+        # The SDK updates the state dict it is given: pass a copy, so one run's input state
+        # can start several runs.
+        state = copy.deepcopy(state)
         tap = tap_class(config=config, state=state, catalog=catalog, validate_config=True)
         try:
             tap.sync_all()

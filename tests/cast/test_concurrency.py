@@ -1,0 +1,104 @@
+"""max_concurrency: partitions fetched ahead in threads change nothing but the wall time.
+
+Records (and their order), the final STATE, incremental second runs, retried faults and
+failures must be exactly those of a run with max_concurrency 1, and the number of requests
+in flight never exceeds the setting.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox import CastDataset, FaultConfig, start_cast_sandbox
+from tap_cast.tap import TapCast
+from tests.cast.conftest import API_KEY, ORG, cast_config
+from tests.conftest import run_tap
+
+
+@pytest.fixture
+def slow_sandbox():
+    # 3 casts x 3 campaigns x 5 types = 45 partitions of several pages, 5 ms per response.
+    dataset = CastDataset(
+        seed=5, casts=3, campaigns_per_cast=3, events_per_type=45, org_slug=ORG, api_key=API_KEY
+    )
+    server, api = start_cast_sandbox(dataset, faults=FaultConfig(latency_ms=5))
+    yield server, dataset, api
+    server.stop()
+
+
+def singer_output(run) -> tuple[list, dict]:
+    """Every RECORD and SCHEMA message in order, and the final state."""
+    messages = [
+        (m["stream"], m.get("record") or m.get("schema"))
+        for m in run.messages
+        if m["type"] in ("RECORD", "SCHEMA")
+    ]
+    return messages, run.final_state
+
+
+def test_same_records_order_and_state_as_sequential(slow_sandbox):
+    server, dataset, _ = slow_sandbox
+    config = cast_config(server, dataset, page_size=10)
+    sequential = run_tap(TapCast, {**config, "max_concurrency": 1})
+    assert server.peak_in_flight == 1
+    server.reset_log()
+    concurrent = run_tap(TapCast, {**config, "max_concurrency": 6})
+    assert 1 < server.peak_in_flight <= 6
+    assert singer_output(concurrent) == singer_output(sequential)
+    events = concurrent.records("analytics_events")
+    assert len(events) == len(dataset.ground_truth()["analytics_events"])
+
+
+def test_incremental_second_run_same_as_sequential(slow_sandbox):
+    server, dataset, _ = slow_sandbox
+    config = cast_config(server, dataset, page_size=10)
+    first = run_tap(TapCast, {**config, "max_concurrency": 4})
+    assert first.final_state == run_tap(TapCast, {**config, "max_concurrency": 1}).final_state
+    campaigns = dataset.ground_truth()["campaigns"]
+    for campaign in campaigns[::2]:
+        for kind in ("view", "play"):
+            dataset.add_events(campaign["cast_id"], campaign["generate_group"], kind, 7)
+    runs = [
+        run_tap(TapCast, {**config, "max_concurrency": n}, state=first.final_state) for n in (1, 4)
+    ]
+    assert len(runs[0].records("analytics_events")) == 5 * 2 * 7
+    assert singer_output(runs[0]) == singer_output(runs[1])
+
+
+def test_retried_faults_change_nothing(slow_sandbox):
+    server, dataset, _ = slow_sandbox
+    config = cast_config(server, dataset, page_size=10)
+    clean = run_tap(TapCast, {**config, "max_concurrency": 1})
+    server.faults = FaultConfig(latency_ms=5, rate=0.1, kinds=("500", "drop", "truncate"), seed=3)
+    faulty = run_tap(TapCast, {**config, "max_concurrency": 6})
+    assert server.faults_injected() > 0
+    assert singer_output(faulty) == singer_output(clean)
+
+
+def test_a_failing_partition_stops_the_run_where_a_sequential_run_stops(slow_sandbox):
+    server, dataset, _ = slow_sandbox
+    config = cast_config(server, dataset, page_size=10, max_retries=1)
+    target = dataset.ground_truth()["campaigns"][4]["generate_group"]
+    server.script(f"{target}/analytics_events", ["500"] * 50)
+    runs = {
+        n: run_tap(TapCast, {**config, "max_concurrency": n}, expect_error=True) for n in (1, 6)
+    }
+    for run in runs.values():
+        assert f"generation_id={target}" in str(run.error)
+        assert "gave up after 2 attempts" in str(run.error)
+    records = {n: singer_output(run)[0] for n, run in runs.items()}
+    assert records[6] == records[1]
+    # The last STATE holds the same bookmarks; the concurrent one also lists the partitions
+    # it was fetching ahead, with no bookmark yet (a resumed run starts them afresh).
+    assert bookmarks(runs[1].final_state)
+    assert bookmarks(runs[6].final_state) == bookmarks(runs[1].final_state)
+
+
+def bookmarks(state: dict) -> dict:
+    return {
+        json.dumps(p["context"]): (p["replication_key_value"], p.get("bookmark_event_keys"))
+        for p in state["bookmarks"]["analytics_events"]["partitions"]
+        if "replication_key_value" in p
+    }
