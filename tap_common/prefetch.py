@@ -67,12 +67,21 @@ class Prefetcher(t.Generic[T]):
         self.stopped = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix=thread_name)
 
+    def expects(self, context: t.Any) -> bool:
+        """Whether ``context`` is the partition to be taken next."""
+        index = self.next_index
+        return (
+            not self.stopped.is_set()
+            and index < len(self.contexts)
+            and self.contexts[index] == context
+        )
+
     def rows(self, context: t.Any) -> t.Iterator[T]:
         """The rows of ``context``, which must be the next partition in order."""
-        index = self.next_index
-        if index >= len(self.contexts) or self.contexts[index] != context:
-            msg = f"partitions must be taken in order; expected #{index}, got {context!r}"
+        if not self.expects(context):
+            msg = f"partitions must be taken in order; got {context!r} out of turn"
             raise RuntimeError(msg)
+        index = self.next_index
         self.next_index += 1
         # One partition more than there are threads: it starts as soon as one frees up.
         self._submit_up_to(index + self.max_concurrency + 1)

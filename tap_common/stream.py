@@ -103,26 +103,44 @@ class VendorStream(RESTStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         """Rows of one partition: fetched ahead by worker threads when the stream allows it."""
-        if not self.prefetch_partitions or self.max_concurrency <= 1 or context is None:
+        prefetcher = self._prefetcher_for(context)
+        if prefetcher is None:
             self.prepare_partition(context)
             yield from super().get_records(context)
-            return
-        if self._prefetcher is None or self._prefetcher.stopped.is_set():
-            self._prefetcher = self.new_prefetcher()
-        yield from self._prefetcher.rows(context)
+        else:
+            yield from prefetcher.rows(context)
 
-    def new_prefetcher(self) -> Prefetcher[dict]:
+    def prefetch_contexts(self) -> t.Sequence[Context] | None:
+        """The contexts ``get_records`` will be called with, in order (None: not known).
+
+        The partitions by default; a child stream may know its contexts from its parent.
+        """
+        return self.partitions
+
+    def _prefetcher_for(self, context: Context | None) -> Prefetcher[dict] | None:
+        """The prefetcher that expects ``context`` next, or None to fetch it in this thread."""
+        if not self.prefetch_partitions or self.max_concurrency <= 1 or context is None:
+            return None
+        if self._prefetcher is not None and self._prefetcher.expects(context):
+            return self._prefetcher
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+        contexts = list(self.prefetch_contexts() or [])
+        if context not in contexts:
+            self._prefetcher = None
+            return None
         session = self.requests_session  # created here, in the main thread, and shared
         adapter = HTTPAdapter(pool_maxsize=max(10, self.max_concurrency))
         for prefix in ("https://", "http://"):
             session.mount(prefix, adapter)
-        return Prefetcher(
-            self.partitions or [],
+        self._prefetcher = Prefetcher(
+            contexts[contexts.index(context) :],
             self.request_records,
             max_concurrency=self.max_concurrency,
             prepare=self._prepare_ahead,
             thread_name=self.name,
         )
+        return self._prefetcher
 
     def _prepare_ahead(self, context: Context | None) -> None:
         # The SDK writes a partition's starting bookmark just before its turn; a partition
