@@ -184,6 +184,32 @@ class CampaignsStream(CastStream):
             "campaign_id": record["id"],
         }
 
+    def campaign_list(self, cast_id: int) -> list[dict]:
+        """The raw campaign list of a cast, requested once per run for other streams' plans.
+
+        analytics_events takes its partitions from it, and campaign_analytics the contexts
+        it fetches ahead; this stream still emits what its own request returns.
+        """
+        lists: dict[int, list[dict]] = self._tap.campaign_lists  # type: ignore[attr-defined]
+        if cast_id not in lists:
+            lists[cast_id] = list(self.request_records({"cast_id": cast_id}))
+        return lists[cast_id]
+
+    def child_contexts(self) -> list[dict]:
+        """The contexts this stream will give its children, from the campaign lists.
+
+        Stops at the first campaign that does not map: the run stops there too.
+        """
+        contexts: list[dict] = []
+        for cast_id in self.config["cast_ids"]:
+            for row in self.campaign_list(cast_id):
+                try:
+                    record = self.to_record(dict(row), {"cast_id": cast_id})
+                except VendorDataError:
+                    return contexts
+                contexts.append(self.get_child_context(record, None))
+        return contexts
+
 
 class CampaignAnalyticsStream(CastStream):
     """GET .../generation/{generation_id}/analytics: one row per campaign."""
@@ -195,6 +221,7 @@ class CampaignAnalyticsStream(CastStream):
     parent_stream_type = CampaignsStream
     skip_not_found = True
     state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no per-campaign state
+    prefetch_partitions = True
 
     schema = th.PropertiesList(
         th.Property("cast_id", th.IntegerType(), required=True),
@@ -209,6 +236,9 @@ class CampaignAnalyticsStream(CastStream):
         th.Property("languages", th.ObjectType()),
         UNMAPPED,
     ).to_dict()
+
+    def prefetch_contexts(self) -> list[dict]:
+        return t.cast("CampaignsStream", self._tap.streams["campaigns"]).child_contexts()
 
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict):
@@ -405,7 +435,7 @@ class AnalyticsEventsStream(CastStream):
         return [
             {"cast_id": cast_id, "generation_id": campaign["generate_group"], "event_type": kind}
             for cast_id in self.config["cast_ids"]
-            for campaign in campaigns.request_records({"cast_id": cast_id})
+            for campaign in campaigns.campaign_list(cast_id)
             for kind in event_types
         ]
 

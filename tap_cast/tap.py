@@ -83,6 +83,8 @@ class TapCast(VendorTap):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # analytics -> timeline rows handed from one stream to its child (see streams.py)
         self.timeline_handoff: dict[tuple, dict] = {}
+        # cast id -> raw campaign list, requested once (see CampaignsStream.campaign_list)
+        self.campaign_lists: dict[int, list[dict]] = {}
         super().__init__(*args, **kwargs)
 
     def extra_config_errors(self) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_common.prefetch import Prefetcher
 from tap_common.stream import VendorDataError, VendorStream, partition_label
 from tap_webcasts import parsers
 
@@ -92,20 +93,59 @@ class ReportFiles:
     Registrants, their sessions, questions and survey answers all come from one report; the
     streams that emit them read it in turn from a temporary file instead of downloading it
     once per stream, and memory stays flat because the file is parsed as a stream.
+
+    With ``max_concurrency`` above 1, the reports of the next events in ``upcoming`` (the
+    event list, in the order the events stream emits it) are downloaded by worker threads
+    while the current one is parsed: at most ``max_concurrency`` downloads at once, and as
+    many finished reports waiting on disk.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_concurrency: int = 1) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="tap-webcasts-"))
         self._ei: int | None = None
         self._path: Path | None = None
+        self.max_concurrency = max_concurrency
+        #: Events whose reports the report streams will read, in order.
+        self.upcoming: list[int] = []
+        self._prefetcher: Prefetcher[Path] | None = None
 
-    def get(self, ei: int, download: t.Callable[[Path], None]) -> Path:
+    def get(
+        self, ei: int, download: t.Callable[[int, Path], None], prepare: t.Callable[[int], None]
+    ) -> Path:
+        """The report of event ``ei``; ``prepare(ei)`` runs in this thread before its download."""
         if self._ei != ei or self._path is None:
             self.forget()
-            path = self._dir / f"report-{ei}"
-            download(path)
+            prefetcher = self._prefetcher_for(ei, download, prepare)
+            if prefetcher is not None:
+                (path,) = prefetcher.rows(ei)
+            else:
+                prepare(ei)
+                path = self._dir / f"report-{ei}"
+                download(ei, path)
             self._ei, self._path = ei, path
         return self._path
+
+    def _prefetcher_for(
+        self, ei: int, download: t.Callable[[int, Path], None], prepare: t.Callable[[int], None]
+    ) -> Prefetcher[Path] | None:
+        if self._prefetcher is not None and self._prefetcher.expects(ei):
+            return self._prefetcher
+        if self.max_concurrency <= 1 or ei not in self.upcoming:
+            return None
+
+        def fetch(event: int) -> t.Iterator[Path]:
+            path = self._dir / f"report-{event}"
+            download(event, path)
+            yield path
+
+        self._prefetcher = Prefetcher(
+            self.upcoming[self.upcoming.index(ei) :],
+            fetch,
+            max_concurrency=self.max_concurrency,
+            prepare=prepare,
+            thread_name="report",
+        )
+        return self._prefetcher
 
     def forget(self) -> None:
         if self._path is not None:
@@ -113,4 +153,6 @@ class ReportFiles:
         self._ei = self._path = None
 
     def close(self) -> None:
+        if self._prefetcher is not None:
+            self._prefetcher.close()
         shutil.rmtree(self._dir, ignore_errors=True)

@@ -83,7 +83,24 @@ class EventsStream(WebcastsStream):
         return parsers.parse_event_list(content)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        return self.parsed_body(response)  # type: ignore[no-any-return]
+        rows: list[dict] = self.parsed_body(response)
+        self._tap.reports.upcoming = self.emitted_events(rows)  # type: ignore[attr-defined]
+        return rows
+
+    def emitted_events(self, rows: list[dict]) -> list[int]:
+        """The events this list will emit, in order: whose reports may be fetched ahead.
+
+        Stops at the first row that does not map: the run stops there too.
+        """
+        events = []
+        for row in rows:
+            try:
+                record = self.to_record(dict(row), None)
+            except VendorDataError:
+                break
+            if record is not None:
+                events.append(record["ei"])
+        return events
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         listed: set[int] = set()
@@ -134,7 +151,7 @@ class AudienceReportStream(WebcastsStream):
         self.partition = context
         reports = self._tap.reports  # type: ignore[attr-defined]
         while True:
-            path = reports.get(context["ei"], lambda file: self.download_report(context, file))
+            path = reports.get(context["ei"], self.download_event_report, self.prepare_report)
             try:
                 # A failure returnCode precedes every registrant, so a retry emits no repeats.
                 for registrant in parsers.iter_registrants(path, self.response_format):
@@ -148,6 +165,14 @@ class AudienceReportStream(WebcastsStream):
             except VendorDataError as exc:
                 msg = f"the audience report of event {context['ei']}: {exc}"
                 raise VendorDataError(msg) from None
+
+    def prepare_report(self, ei: int) -> None:
+        """Main thread, before a report's download: fix its window (it reads the state)."""
+        self._tap.report_window_start(ei)  # type: ignore[attr-defined]
+
+    def download_event_report(self, ei: int, path: Path) -> None:
+        self.partition = {"ei": ei}  # thread-local: messages of this download name the event
+        self.download_report(self.partition, path)
 
     def download_report(self, context: Context, path: Path) -> None:
         """Stream the report to ``path``, with the usual retries; it may be very large."""

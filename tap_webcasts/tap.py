@@ -159,7 +159,7 @@ class TapWebcasts(VendorTap):
 
     @cached_property
     def reports(self) -> ReportFiles:
-        files = ReportFiles()
+        files = ReportFiles(max_concurrency=int(self.config.get("max_concurrency") or 1))
         atexit.register(files.close)
         return files
 
