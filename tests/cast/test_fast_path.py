@@ -8,12 +8,14 @@ loses a guarantee.
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import io
 import json
 import sys
 
 import jsonschema
+import pytest
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from tap_cast.streams import event_key
@@ -95,6 +97,24 @@ def test_event_key_format_is_stable():
     }
     parts = [1940, "20240101_ab", "view", "2024-01-01T10:00:00+00:00", "c-1", None]
     parts += ["Desktop", "Mac OS X", "Chrome"]
+    expected = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+    assert event_key(record) == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("c-1", None, "Desktop", "Mac OS X", "Chrome"),
+        ('quote " and \\ backslash', "Zoë 🚀 李雷", "", "tab\tnewline\n", "\u2028"),
+        (12345, True, 1.5, decimal.Decimal("2.50"), {"nested": ["x", 1]}),
+    ],
+    ids=["plain", "escapes and unicode", "other types"],
+)
+def test_event_key_is_sha256_of_json_dumps(values):
+    names = ("contact_id", "ip_address", "device_type", "os_name", "browser_name")
+    record = dict(zip(names, values, strict=True))
+    record.update(cast_id=1940, generation_id="g", event_type="view", event_at="t")
+    parts = [1940, "g", "view", "t", *values]
     expected = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
     assert event_key(record) == expected
 
