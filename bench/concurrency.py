@@ -1,0 +1,151 @@
+"""How much does max_concurrency save on a slow API, and does it change any output?
+
+For each tap, one sandbox process answers every request after ``--latency-ms`` (100 by
+default, as a real API does in 100-500 ms); the tap runs as its own process twice, with
+``max_concurrency: 1`` (one request at a time) and with the default, Singer output to a file.
+Reported: wall seconds of each run, the ratio, records, and whether the two runs wrote the
+same RECORD lines in the same order (time_extracted aside) and the same final STATE.
+
+* tap-cast: a full run (all five streams) over 1 cast x 50 campaigns x 5 event types,
+  about 500 events per type: 3 pages of 200 per (campaign, event type).
+* tap-webcasts: events plus the four per-event report streams over 40 events.
+* tap-rev-webcast: webcasts plus the per-webcast reports over 30 webcasts, Rev's default
+  rate limits (reports: 120 per minute).
+
+    .venv/bin/python bench/concurrency.py [--latency-ms 100] [--only cast] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+
+
+@dataclass
+class Case:
+    tap: str
+    sandbox: str  # python -m sandbox serve <this>
+    config: dict[str, t.Any]  # base_url is added
+
+
+def cases(smoke: bool) -> list[Case]:
+    campaigns, events = ("4", "60") if smoke else ("50", "500")
+    webcasts_events = "6" if smoke else "40"
+    rev_webcasts = "4" if smoke else "30"
+    return [
+        Case(
+            "tap-cast",
+            f"cast --api-key k --org-slug o --casts 1 --campaigns {campaigns} --events {events}",
+            {"api_key": "k", "org_slug": "o", "cast_ids": [1940], "page_size": 200},
+        ),
+        Case(
+            "tap-webcasts",
+            f"webcasts --username u@example.com --password p --events {webcasts_events} "
+            "--registrants 50",
+            {"username": "u@example.com", "password": "p"},
+        ),
+        Case(
+            "tap-rev-webcast",
+            f"rev --api-key k --secret s --webcasts {rev_webcasts} --sessions 300",
+            {"api_key": "k", "secret": "s", "start_date": "2026-01-01T00:00:00Z"},
+        ),
+    ]
+
+
+@contextlib.contextmanager
+def sandbox(args: str, latency_ms: float) -> t.Iterator[str]:
+    command = [str(BIN / "python"), "-m", "sandbox", "serve", *args.split()]
+    command += ["--port", "0", "--latency-ms", str(latency_ms)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    try:
+        yield line.strip().rsplit(" ", 1)[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Run:
+    seconds: float
+    records: list[str]
+    state: dict
+
+
+def run_tap(tap: str, config: dict, workdir: Path, label: str) -> Run:
+    config_path = workdir / f"{tap}-{label}.json"
+    config_path.write_text(json.dumps(config))
+    out_path = workdir / f"{tap}-{label}.jsonl"
+    started = time.perf_counter()
+    with out_path.open("wb") as out:
+        subprocess.run(
+            [str(BIN / tap), "--config", str(config_path)],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
+    seconds = time.perf_counter() - started
+    records, state = [], {}
+    for line in out_path.read_text().splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            message.pop("time_extracted", None)
+            records.append(json.dumps(message, sort_keys=True))
+        elif message["type"] == "STATE":
+            state = message["value"]
+    return Run(seconds, records, state)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--only", choices=("cast", "webcasts", "rev"))
+    parser.add_argument("--smoke", action="store_true", help="tiny datasets (CI)")
+    args = parser.parse_args()
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {dt.date.today()}; sandbox latency {args.latency_ms:g} ms"
+    )
+    print(
+        "| tap | records | seconds, max_concurrency 1 | seconds, default (8) | speed-up "
+        "| same records, order and STATE |"
+    )
+    print("|---|---:|---:|---:|---:|---|")
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as tmp:
+        for case in cases(args.smoke):
+            if args.only and args.only not in case.tap:
+                continue
+            with sandbox(case.sandbox, args.latency_ms) as url:
+                config = {**case.config, "base_url": url}
+                sequential = run_tap(case.tap, {**config, "max_concurrency": 1}, Path(tmp), "1")
+                concurrent = run_tap(case.tap, config, Path(tmp), "default")
+            same = sequential.records == concurrent.records and sequential.state == concurrent.state
+            failed |= not same
+            print(
+                f"| {case.tap} | {len(concurrent.records):,} | {sequential.seconds:.1f} "
+                f"| {concurrent.seconds:.1f} | {sequential.seconds / concurrent.seconds:.1f}x "
+                f"| {'yes' if same else 'NO'} |"
+            )
+    if failed:
+        sys.exit("max_concurrency changed the output of a tap (see the table)")
+
+
+if __name__ == "__main__":
+    main()
