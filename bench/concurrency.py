@@ -130,7 +130,7 @@ def main() -> None:
     failed = False
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as tmp:
         for case in cases(args.smoke):
-            if args.only and args.only not in case.tap:
+            if args.only and not case.tap.startswith(f"tap-{args.only}"):
                 continue
             with sandbox(case.sandbox, args.latency_ms) as url:
                 config = {**case.config, "base_url": url}
