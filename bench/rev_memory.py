@@ -37,10 +37,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=200_000)
     args = parser.parse_args()
+    serve = (
+        "serve rev --port 0 --api-key k --secret s --webcasts 3 --sessions 50 "
+        f"--reports-per-minute 100000 --big-webcast-sessions {args.sessions}"
+    )
     sandbox = subprocess.Popen(
-        [str(BIN / "python"), "-m", "sandbox", "serve", "rev", "--port", "0"]
-        + f"--api-key k --secret s --webcasts 3 --sessions 50 --reports-per-minute 100000 "
-        f"--big-webcast-sessions {args.sessions}".split(),
+        [str(BIN / "python"), "-m", "sandbox", *serve.split()],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
