@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint clean readme bench
+.PHONY: setup demo test lint clean readme bench bench-smoke
 
 # One virtualenv with the taps (editable), the dev tools and Meltano.
 $(STAMP): pyproject.toml
@@ -38,5 +38,17 @@ readme: setup
 
 # Benchmarks (not part of `make test`); results are recorded in bench/RESULTS.md.
 bench: setup
+	$(BIN)/python bench/compare_generic.py
+	$(BIN)/python bench/concurrency.py
+	$(BIN)/python bench/cast_requests.py
+	$(BIN)/python bench/webcasts_memory.py --formats xml csv
+	$(BIN)/python bench/rev_memory.py
 	$(BIN)/python bench/sandbox_speed.py
-	$(BIN)/python bench/webcasts_memory.py
+
+# The same benchmarks at a size CI can afford: they must run and their checks must hold.
+bench-smoke: setup
+	$(BIN)/python bench/compare_generic.py --smoke
+	$(BIN)/python bench/concurrency.py --smoke --latency-ms 20
+	$(BIN)/python bench/cast_requests.py --campaigns 3 --events 450
+	$(BIN)/python bench/webcasts_memory.py --sizes 2000 --formats xml csv
+	$(BIN)/python bench/rev_memory.py --sessions 3000
