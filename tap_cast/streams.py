@@ -512,16 +512,20 @@ class AnalyticsEventsStream(CastStream):
             "event_at": event_at.astimezone(dt.timezone.utc).isoformat(),
             "unmapped_fields": unmapped,
         }
-        for name in TEXT_COLUMNS:
-            value = record.get(name)
-            if value is not None and type(value) is not str:
-                record[name] = text_value(value)
+        if not _TEXT_TYPES.issuperset(map(type, mapped.values())) or (
+            type(record["generation_id"]) is not str
+        ):
+            for name in TEXT_COLUMNS:
+                value = record.get(name)
+                if value is not None and type(value) is not str:
+                    record[name] = text_value(value)
         record["event_key"] = event_key(record)
         return record if scan.admit(record["event_key"], event_at) else None
 
 
 # Event columns typed as text; every other column is built by to_record itself.
 TEXT_COLUMNS = ("generation_id", *(name for name in EVENT_FIELDS if name != "event_at"))
+_TEXT_TYPES = frozenset((str, type(None)))
 _JSON = json.JSONEncoder(default=str)  # json.dumps(..., default=str), without a new encoder
 
 
