@@ -15,6 +15,8 @@ Policy (modelled on Vbrick's own TypeScript client, vendor-apis.md 3.2):
 - A login answered 401 or 429 is never retried: repeated logins can lock the account.
   A 5xx or network error during login is retried like any other request.
 - The streams re-authenticate once when the API rejects a token mid-run (see client.py).
+- Threads share the session: one login or extension at a time, and a token rejected in
+  several threads at once is replaced by one login (:meth:`RevAuthenticator.renew`).
 - The key, secret, password and token never reach a log line, an error or the state: they
   live in this object only, out of its repr.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import typing as t
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -96,6 +99,14 @@ class RevAuthenticator(requests.auth.AuthBase):
         self._token: str | None = None
         self._expires_at = 0.0
         self._lifetime = DEFAULT_LIFETIME_SECONDS
+        # Reentrant: token() logs in or extends while holding it. Held during the login
+        # request, so the other threads wait for its token instead of logging in too.
+        self._lock = threading.RLock()
+        # A failed login stops the run; the threads still running must not try again (a
+        # refused login repeated can lock the account).
+        self._login_failure: FatalAPIError | None = None
+        # The token of a login after a 401, until Rev accepts it once.
+        self._unproven: str | None = None
 
     def __repr__(self) -> str:
         return f"RevAuthenticator(base_url={self.base_url!r}, logins={self.logins})"
@@ -106,18 +117,57 @@ class RevAuthenticator(requests.auth.AuthBase):
 
     def token(self) -> str:
         """A token that is valid now: the cached one, extended or replaced when needed."""
-        now = self.clock.now()
-        if self._token is None or now >= self._expires_at - EXPIRY_SKEW_SECONDS:
+        with self._lock:
+            now = self.clock.now()
+            if self._token is None or now >= self._expires_at - EXPIRY_SKEW_SECONDS:
+                self.login()
+            elif self._expires_at - now < min(REFRESH_BEFORE_SECONDS, self._lifetime / 3):
+                self.extend()
+            assert self._token is not None
+            return self._token
+
+    @staticmethod
+    def token_sent(request: requests.PreparedRequest) -> str | None:
+        """The token ``request`` was sent with."""
+        header = request.headers.get("Authorization") or ""
+        return header.removeprefix("VBrick ") or None
+
+    def renew(self, stale: str | None) -> bool:
+        """After a 401 for ``stale``: log in again, unless another thread already has.
+
+        False when ``stale`` itself came from such a login and Rev never accepted it: Rev
+        rejects fresh tokens too, and another login would not help.
+        """
+        with self._lock:
+            if self._token is not None and self._token != stale:
+                return True
+            if stale is not None and stale == self._unproven:
+                return False
             self.login()
-        elif self._expires_at - now < min(REFRESH_BEFORE_SECONDS, self._lifetime / 3):
-            self.extend()
-        assert self._token is not None
-        return self._token
+            self._unproven = self._token
+            return True
+
+    def accepted(self, token: str | None) -> None:
+        """Rev answered a request sent with ``token``: that token works."""
+        if token is not None and token == self._unproven:
+            with self._lock:
+                if token == self._unproven:
+                    self._unproven = None
 
     # --- login and extend ---------------------------------------------------------------
 
     def login(self) -> None:
         """Log in (again); 401 and 429 are fatal at once, other failures are retried."""
+        with self._lock:
+            if self._login_failure is not None:
+                raise self._login_failure
+            try:
+                self._login()
+            except FatalAPIError as exc:
+                self._login_failure = exc
+                raise
+
+    def _login(self) -> None:
         path = self.credentials.path
         for attempt in range(self.max_retries + 1):
             if attempt:
@@ -177,6 +227,10 @@ class RevAuthenticator(requests.auth.AuthBase):
 
     def extend(self) -> None:
         """Extend the session; if Rev will not, log in again."""
+        with self._lock:
+            self._extend()
+
+    def _extend(self) -> None:
         path = "/api/v2/user/extend-session"
         try:
             response = self._post(path, headers={"Authorization": f"VBrick {self._token}"})

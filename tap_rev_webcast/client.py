@@ -6,10 +6,12 @@ import functools
 import json
 import re
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
 
 import requests
+from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 
@@ -27,6 +29,9 @@ if t.TYPE_CHECKING:
 
 #: A report whose scroll id expires is read again from its first page at most this often.
 MAX_SCROLL_RESTARTS = 3
+
+T = t.TypeVar("T")
+R = t.TypeVar("R")
 
 # --- field names --------------------------------------------------------------------------
 # Rev's own sources disagree on casing (the OpenAPI sends real-time attendees in
@@ -110,37 +115,90 @@ class RevStream(VendorStream):
     def get_new_paginator(self) -> BaseAPIPaginator | None:
         return None  # single-page endpoints unless a stream says otherwise
 
+    def stop_prefetching(self) -> None:
+        """Stop the worker threads fetching this stream's next partitions, if any."""
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+
+    def fetch_in_order(self, fetch: t.Callable[[T], R], items: t.Sequence[T]) -> list[R]:
+        """``fetch(item)`` for each item, ``max_concurrency`` at a time; results in order.
+
+        A failure is raised for the first failing item in order, as a sequential loop would.
+        """
+        if self.max_concurrency <= 1 or len(items) <= 1:
+            return [fetch(item) for item in items]
+        adapter = HTTPAdapter(pool_maxsize=max(10, self.max_concurrency))
+        for prefix in ("https://", "http://"):
+            self.requests_session.mount(prefix, adapter)
+        pool = ThreadPoolExecutor(
+            max_workers=min(self.max_concurrency, len(items)), thread_name_prefix=self.name
+        )
+        try:
+            results = list(pool.map(fetch, items))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
+
     # --- sending: rate limit, retries, one re-login -------------------------------------
 
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        """The SDK's request without its token: ``_request`` adds the token when it sends,
+        after the rate-limit wait, so a login or extension happens only right before a send.
+        """
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
+
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        """Rate limit every attempt, retry (tap_common), and re-login once on a 401."""
+        """Rate limit every attempt, retry (tap_common), and re-login once on a 401.
+
+        Each attempt holds one of the tap's ``max_concurrency`` request slots while it waits
+        for its rate-limit slot and is sent, so all streams together never have more
+        requests in flight than the setting.
+        """
 
         def rate_limited(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            self.rate_limiter.acquire(self.rate_family)
-            return func(prepared, context)
+            with self.tap.request_slots:
+                self.rate_limiter.acquire(self.rate_family)
+                return func(prepared, context)
 
         retried = super().request_decorator(rate_limited)
 
+        auth = self.authenticator
+
         def with_one_relogin(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
             try:
-                return retried(prepared, context)
-            except TokenRejectedError:
-                self.logger.info(
-                    "%s: Rev rejected the session token (HTTP 401) for %s; logging in again "
-                    "and retrying once.",
-                    self.name,
-                    partition_label(context),
-                )
-            self.authenticator.login()
-            try:
-                return retried(prepared, context)  # the authenticator sets the new token
+                response = retried(prepared, context)
             except TokenRejectedError as exc:
-                msg = (
-                    f"{exc}: Rev rejected a freshly issued session token too. The user may "
-                    "have lost access to webcast reports (check its role in Rev) or the "
-                    "session is being revoked; the run stops here."
-                )
-                raise FatalAPIError(msg) from None
+                rejected = exc
+            else:
+                auth.accepted(auth.token_sent(prepared))
+                return response
+            self.logger.info(
+                "%s: Rev rejected the session token (HTTP 401) for %s; logging in again "
+                "and retrying once.",
+                self.name,
+                partition_label(context),
+            )
+            # Threads that saw the same token rejected share one login.
+            with self.tap.request_slots:
+                renewed = auth.renew(stale=auth.token_sent(prepared))
+            if renewed:
+                try:
+                    response = retried(prepared, context)  # the authenticator sets the new token
+                except TokenRejectedError as exc:
+                    rejected = exc
+                else:
+                    auth.accepted(auth.token_sent(prepared))
+                    return response
+            msg = (
+                f"{rejected}: Rev rejected a freshly issued session token too. The user may "
+                "have lost access to webcast reports (check its role in Rev) or the "
+                "session is being revoked; the run stops here."
+            )
+            raise FatalAPIError(msg) from None
 
         return with_one_relogin
 
@@ -294,8 +352,8 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
 
     A 400 for a page after the first means the scroll id has expired (scroll ids are
     forward-only and short-lived). With ``restart_on_expiry`` the report is read again from
-    its first page, at most MAX_SCROLL_RESTARTS times; ``on_restart`` lets the stream forget
-    per-pass state. Without it, the scroll just ends (real-time attendees).
+    its first page, at most MAX_SCROLL_RESTARTS times; ``restarts`` tells the stream which
+    pass a page belongs to. Without it, the scroll just ends (real-time attendees).
     """
 
     def __init__(
@@ -305,14 +363,12 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         total_key: str,
         *,
         restart_on_expiry: bool,
-        on_restart: t.Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(ScrollToken(None, 0))
         self.stream = stream
         self.items_key = items_key
         self.total_key = total_key
         self.restart_on_expiry = restart_on_expiry
-        self.on_restart = on_restart
         self.read = 0
         self.restarts = 0
 
@@ -363,5 +419,4 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             MAX_SCROLL_RESTARTS,
         )
         self.read = 0
-        self.on_restart()
         return ScrollToken(None, page)

@@ -8,11 +8,16 @@ where a burst-then-wait limiter could stall a scroll for a minute and let it exp
 
 A 429 pauses its family: the next request of that family waits until the pause is over.
 All sleeping goes through a :class:`Clock`, which tests replace with a fake one.
+
+Threads share one limiter: each request reserves the next free slot of its family under a
+lock and sleeps outside it, so no two requests get the same slot and the spacing holds
+across threads.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import typing as t
 from dataclasses import dataclass
@@ -51,7 +56,7 @@ class FamilyStats:
 
 
 class RateLimiter:
-    """Even spacing per family (requests per minute), and pauses after a 429."""
+    """Even spacing per family (requests per minute), and pauses after a 429. Thread-safe."""
 
     def __init__(
         self, per_minute: t.Mapping[str, float], clock: Clock, logger: logging.Logger
@@ -63,31 +68,51 @@ class RateLimiter:
         self.logger = logger
         self.stats = {family: FamilyStats() for family in per_minute}
         self._next_at: dict[str, float] = {}
+        self._pauses = dict.fromkeys(per_minute, 0)  # 429 pauses so far, per family
+        self._lock = threading.Lock()
 
     def acquire(self, family: str) -> None:
         """Wait until a request of ``family`` may be sent, and count it."""
-        stats = self.stats[family]
-        wait = self._next_at.get(family, 0.0) - self.clock.now()
-        if wait > 0:
-            self.logger.debug("Rate limit: waiting %.2f s before a '%s' request.", wait, family)
-            stats.waits += 1
-            stats.waited_seconds += wait
-            self.clock.sleep(wait)
-        stats.requests += 1
-        self._next_at[family] = (
-            max(self._next_at.get(family, 0.0), self.clock.now()) + (self.intervals[family])
-        )
+        waited = 0.0
+        with self._lock:
+            self.stats[family].requests += 1
+            slot, pauses = self._reserve(family)
+        while True:
+            wait = slot - self.clock.now()
+            if wait > 0:
+                self.logger.debug("Rate limit: waiting %.2f s before a '%s' request.", wait, family)
+                self.clock.sleep(wait)
+                waited += wait
+            with self._lock:
+                if self._pauses[family] == pauses:
+                    break
+                # A 429 paused the family while this request waited for its slot: the pause
+                # applies to it too.
+                slot, pauses = self._reserve(family)
+        if waited:
+            with self._lock:
+                self.stats[family].waits += 1
+                self.stats[family].waited_seconds += waited
+
+    def _reserve(self, family: str) -> tuple[float, int]:
+        """The next free slot of ``family`` (taken), and the pause count it was taken under."""
+        slot = max(self._next_at.get(family, 0.0), self.clock.now())
+        self._next_at[family] = slot + self.intervals[family]
+        return slot, self._pauses[family]
 
     def pause(self, family: str, seconds: float) -> None:
         """After a 429: no request of ``family`` before ``seconds`` from now."""
-        self.stats[family].throttled += 1
-        self._next_at[family] = max(self._next_at.get(family, 0.0), self.clock.now() + seconds)
+        with self._lock:
+            self.stats[family].throttled += 1
+            self._pauses[family] += 1
+            self._next_at[family] = max(self._next_at.get(family, 0.0), self.clock.now() + seconds)
 
     def summary(self) -> str:
         """``reports: 130 requests, 12 waits (6.3 s), 0 throttled; ...``"""
-        return "; ".join(
-            f"{family}: {s.requests} requests, {s.waits} waits ({s.waited_seconds:.1f} s), "
-            f"{s.throttled} throttled"
-            for family, s in self.stats.items()
-            if s.requests or s.throttled
-        )
+        with self._lock:
+            return "; ".join(
+                f"{family}: {s.requests} requests, {s.waits} waits ({s.waited_seconds:.1f} s), "
+                f"{s.throttled} throttled"
+                for family, s in self.stats.items()
+                if s.requests or s.throttled
+            )

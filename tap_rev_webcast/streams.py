@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 import typing as t
 from http import HTTPStatus
 from urllib.parse import quote
@@ -19,8 +20,14 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_common.records import parse_timestamp
-from tap_common.stream import VendorDataError, partition_label
-from tap_rev_webcast.client import RevStream, ScrollPaginator, ScrollToken, vendor_message
+from tap_common.stream import TRANSIENT_ERRORS, VendorDataError, partition_label
+from tap_rev_webcast.client import (
+    RevStream,
+    ScrollPaginator,
+    ScrollToken,
+    snake_keys,
+    vendor_message,
+)
 
 if t.TYPE_CHECKING:
     import requests
@@ -57,6 +64,7 @@ SESSION_KEY_FIELDS = (
     "entered_date",
 )
 _STATUS = "_rev_status"  # the /status answer, carried with a webcast row to to_record
+_READ_IN = "_rev_read_in"  # which pass over a restarted report a session row comes from
 
 
 class WebcastState(t.NamedTuple):
@@ -64,6 +72,12 @@ class WebcastState(t.NamedTuple):
 
     status: str
     is_pre_production: bool
+
+    @classmethod
+    def of(cls, status: dict) -> WebcastState:
+        """From a GET .../status answer (as it lands in the webcast record)."""
+        fields = snake_keys(status)
+        return cls(fields.get("status"), bool(fields.get("is_pre_production")))
 
 
 UNMAPPED = th.Property(
@@ -121,6 +135,10 @@ class WebcastsStream(RevStream):
     window it overlaps (end after ``after``, start on or before ``before``) and emitted once.
     Each webcast's GET .../status is carried as ``status``: the report streams read only
     Completed webcasts, real-time attendees only running ones.
+
+    The whole list and every status are read (up to 'max_concurrency' requests at once)
+    before the first webcast is emitted: the report streams then know every context they
+    will be synced with, and fetch reports ahead.
     """
 
     name = "webcasts"
@@ -198,20 +216,47 @@ class WebcastsStream(RevStream):
         UNMAPPED,
     ).to_dict()
 
-    seen_ids: set[str]
-
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        self.seen_ids = set()
+        self.tap.share_before_threads()
         explicit = self.config.get("webcast_ids")
         requests_to_make = (
             [{"webcast_id": webcast_id} for webcast_id in dict.fromkeys(explicit)]
             if explicit
             else self.windows()
         )
-        for request_context in requests_to_make:
-            yield from self.request_records(request_context)
+        rows: dict[str, dict] = {}
+        for listed in self.fetch_in_order(self.list_webcasts, requests_to_make):
+            for row in listed:
+                webcast_id = webcast_id_of(row)
+                assert webcast_id is not None  # records_from_body checked it
+                rows.setdefault(webcast_id, row)  # windows overlap: the first one wins
+        statuses = self.fetch_in_order(self.fetch_status, list(rows))
+        contexts = []
+        for (webcast_id, row), status in zip(rows.items(), statuses, strict=True):
+            row[_STATUS] = status
+            # Filled before any report is requested: report workers read it.
+            self.tap.webcast_states[webcast_id] = WebcastState.of(status)
+            contexts += [{"webcast_id": webcast_id, "run_number": n} for n in self.run_numbers]
+        self.tap.report_contexts = contexts
+        yield from rows.values()
         # Every other stream descends from this one: their last reads are done by now.
         self.tap.log_request_summary()
+
+    def _sync_records(self, *args: t.Any, **kwargs: t.Any) -> t.Generator[dict, t.Any, t.Any]:
+        # Every report stream is synced from inside this loop: however it ends, no worker
+        # may go on fetching ahead.
+        try:
+            yield from super()._sync_records(*args, **kwargs)
+        finally:
+            self.tap.stop_prefetching()
+
+    @property
+    def run_numbers(self) -> list[int]:
+        return list(self.config["run_numbers"])
+
+    def list_webcasts(self, request_context: dict) -> list[dict]:
+        """The rows of one window (or one webcast's details)."""
+        return list(self.request_records(request_context))
 
     def windows(self) -> list[dict]:
         """(after, before] windows of 'window_days' from 'start_date' to now."""
@@ -251,20 +296,21 @@ class WebcastsStream(RevStream):
         details = bool(self.partition and "webcast_id" in self.partition)
         rows = [body] if details and isinstance(body, dict) else super().records_from_body(body)
         for row in rows:
-            webcast_id = row.get("id") or row.get("eventId")
-            if not isinstance(webcast_id, str) or not webcast_id:
+            if not webcast_id_of(row):
                 msg = f"a webcast without an id: keys {sorted(row)[:8]}"
                 raise VendorDataError(msg)
-            if webcast_id in self.seen_ids:
-                continue  # listed by an earlier window too
-            self.seen_ids.add(webcast_id)
-            yield {**row, _STATUS: self.fetch_status(webcast_id)}
+        return rows
 
     def fetch_status(self, webcast_id: str) -> dict:
         """GET .../status through the same auth, rate limit, retries and messages."""
+        context = {"webcast_id": webcast_id}
+        self.partition = context
         url = f"{self.url_base}{self.path}/{quote(webcast_id, safe='')}/status"
         prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
-        response = self.request_decorator(self._request)(prepared, self.partition)
+        try:
+            response = self.request_decorator(self._request)(prepared, context)
+        except TRANSIENT_ERRORS as exc:
+            raise self.gave_up(context, exc) from None
         body = self.parsed_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("status"), str):
             msg = f"GET .../{webcast_id}/status: expected an object with a 'status' string"
@@ -286,11 +332,9 @@ class WebcastsStream(RevStream):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> t.Iterable[Context | None]:
-        """One context per configured run; the report streams look the status up by id."""
+        """One context per configured run (as in ``report_contexts``); the report streams
+        look the status up by id."""
         status = record["status"]
-        self.tap.webcast_states[record["id"]] = WebcastState(
-            status, bool(record["is_pre_production"])
-        )
         if status != COMPLETED:
             self.logger.info(
                 "webcasts: webcast %s is %s, not %s: the post-event report streams skip it%s.",
@@ -299,14 +343,25 @@ class WebcastsStream(RevStream):
                 COMPLETED,
                 " (real-time attendees are read while it runs)" if status in LIVE_STATUSES else "",
             )
-        for run_number in self.config["run_numbers"]:
+        for run_number in self.run_numbers:
             yield {"webcast_id": record["id"], "run_number": run_number}
 
 
+def webcast_id_of(row: dict) -> str | None:
+    """The id of a listed webcast (``id``) or of a webcast's details (``eventId``)."""
+    webcast_id = row.get("id") or row.get("eventId")
+    return webcast_id if isinstance(webcast_id, str) and webcast_id else None
+
+
 class ReportStream(RevStream):
-    """A report of one webcast run: ``?runNumber=`` on ``.../scheduled-events/{webcast_id}``."""
+    """A report of one webcast run: ``?runNumber=`` on ``.../scheduled-events/{webcast_id}``.
+
+    The reports of the next webcast runs are fetched ahead in worker threads
+    ('max_concurrency'), within the rate limit, and emitted in order.
+    """
 
     parent_stream_type = WebcastsStream
+    prefetch_partitions = True
     state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no state per webcast
     replication_key = None
     rate_family = "reports"
@@ -324,6 +379,17 @@ class ReportStream(RevStream):
         assert context is not None
         if self.wanted(context):
             yield from super().get_records(context)
+
+    def prefetch_contexts(self) -> t.Sequence[Context] | None:
+        """The contexts ``get_records`` will fetch, in order: the wanted ones of the webcasts
+        stream's list (the SDK syncs this stream once per webcast and run, in that order)."""
+        contexts = self.tap.report_contexts
+        return None if contexts is None else [c for c in contexts if self.wanted(c)]
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        if context is not None and not self.wanted(context):
+            return  # a worker never requests a report get_records skips
+        yield from super().request_records(context)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         assert context is not None
@@ -393,12 +459,16 @@ class SessionKeys:
     def __init__(self) -> None:
         self.emitted: set[str] = set()
         self.seen_in_pass: dict[str, int] = {}
+        self.scan_pass = 0
 
-    def new_pass(self) -> None:
-        self.seen_in_pass.clear()
+    def key(self, record: dict, scan_pass: int = 0) -> str | None:
+        """The record's key, or None when this run already emitted that session.
 
-    def key(self, record: dict) -> str | None:
-        """The record's key, or None when this run already emitted that session."""
+        ``scan_pass`` counts the restarts of the report before the record was read.
+        """
+        if scan_pass != self.scan_pass:
+            self.scan_pass = scan_pass
+            self.seen_in_pass.clear()
         identity = _digest([record.get(name) for name in SESSION_KEY_FIELDS])
         repeat = self.seen_in_pass.get(identity, 0)
         self.seen_in_pass[identity] = repeat + 1
@@ -433,14 +503,26 @@ class AttendeeSessionsStream(ReportStream):
     schema = SESSION_SCHEMA
 
     keys: SessionKeys
-    scroll: ScrollPaginator
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._scrolls = threading.local()  # each worker thread scrolls its own report
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        # Keys are made in the main thread, in order; rows say which pass they belong to.
+        self.keys = SessionKeys()
+        yield from super().get_records(context)
 
     def get_new_paginator(self) -> ScrollPaginator:
-        self.keys = SessionKeys()
-        self.scroll = ScrollPaginator(
-            self, "sessions", "totalSessions", restart_on_expiry=True, on_restart=self.keys.new_pass
+        self._scrolls.current = ScrollPaginator(
+            self, "sessions", "totalSessions", restart_on_expiry=True
         )
         return self.scroll
+
+    @property
+    def scroll(self) -> ScrollPaginator:
+        """This thread's scroll."""
+        return t.cast("ScrollPaginator", self._scrolls.current)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         params = super().get_url_params(context, next_page_token)
@@ -450,8 +532,11 @@ class AttendeeSessionsStream(ReportStream):
 
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         sessions = super().records_from_body(body)
-        if self.scroll.current_value.scroll_id is None:  # a first page carries the summary
+        scroll = self.scroll
+        if scroll.current_value.scroll_id is None:  # a first page carries the summary
             self.hand_over_summary(summary_of(body))
+        for row in sessions:
+            row[_READ_IN] = scroll.restarts
         return sessions
 
     def on_bad_request(self, response: requests.Response) -> None:
@@ -466,9 +551,10 @@ class AttendeeSessionsStream(ReportStream):
             self.tap.report_summaries[key] = summary
 
     def to_record(self, row: dict, context: Context | None) -> dict | None:
+        scan_pass = row.pop(_READ_IN, 0)
         record = super().to_record(row, context)
         assert record is not None
-        key = self.keys.key(record)
+        key = self.keys.key(record, scan_pass)
         if key is None:
             return None  # emitted before the scroll id expired and the report restarted
         record["session_key"] = key
@@ -512,6 +598,11 @@ class AttendanceSummaryStream(ReportStream):
             return
         yield from super().get_records(context)
 
+    def prefetch_contexts(self) -> t.Sequence[Context] | None:
+        if self.tap.streams["attendee_sessions"].selected:
+            return None  # the summaries come from attendee_sessions: nothing to fetch ahead
+        return super().prefetch_contexts()
+
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict):
             msg = f"expected a post-event report object, got {type(body).__name__}"
@@ -538,6 +629,8 @@ class RealtimeAttendeesStream(ReportStream):
     primary_keys = ("webcast_id", "run_number", "session_id")
     records_key = "attendees"
     bad_request_means_no_data = True
+    # At 2 requests a minute, fetching ahead would gain nothing.
+    prefetch_partitions = False
     _said_off = False
 
     schema = th.PropertiesList(

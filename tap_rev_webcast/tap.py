@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from functools import cached_property
 
@@ -147,6 +148,9 @@ class TapRevWebcast(VendorTap):
         # Hand-overs between streams (see streams.py): each webcast's status, read by the
         # webcasts stream; report summaries and poll answers from responses read once.
         self.webcast_states: dict[str, streams.WebcastState] = {}
+        # The report streams' contexts in the order the SDK syncs them, known before the
+        # first webcast is emitted, so reports can be fetched ahead.
+        self.report_contexts: list[dict] | None = None
         self.report_summaries: dict[tuple, dict | None] = {}
         self.poll_answers: dict[tuple, list[dict]] = {}
         super().__init__(*args, **kwargs)
@@ -207,6 +211,22 @@ class TapRevWebcast(VendorTap):
             "get": self.config["get_requests_per_minute"],
         }
         return RateLimiter(limits, self.clock, self.logger)
+
+    @cached_property
+    def request_slots(self) -> threading.BoundedSemaphore:
+        """At most 'max_concurrency' requests in flight, all streams together."""
+        return threading.BoundedSemaphore(int(self.config.get("max_concurrency") or 1))
+
+    def stop_prefetching(self) -> None:
+        """Stop every stream's worker threads: after a failure, those of the streams that did
+        not fail would otherwise wait forever for their rows to be taken (and block exit)."""
+        for stream in self.streams.values():
+            t.cast("streams.RevStream", stream).stop_prefetching()
+
+    def share_before_threads(self) -> None:
+        """Create what every request shares here, in the main thread, before worker
+        threads start: a cached property first read by two threads could be built twice."""
+        _ = self.rev_authenticator, self.rate_limiter, self.request_slots
 
     def discover_streams(self) -> list[streams.RevStream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]

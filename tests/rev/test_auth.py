@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
-from tests.rev.conftest import PASSWORD, SECRET, USERNAME, Rev
+from tests.rev.conftest import PASSWORD, SECRET, SEQUENTIAL, USERNAME, Rev
 
 LOGIN = "/api/v2/authenticate"
 REPORTS = ("/comments", "/poll-results", "/questions", "/reactions", "/post-event-report")
@@ -26,7 +26,10 @@ def test_one_login_serves_every_stream(rev: Rev):
 def test_session_is_extended_through_a_run_longer_than_the_token_life(rev: Rev):
     rev.api.token_lifetime = 45
     # 20 report requests per minute: 3.15 s of (fake) time each, so the run lasts minutes.
-    run = rev.run(rev.config(reports_requests_per_minute=20, include_realtime_attendees=False))
+    config = rev.config(
+        reports_requests_per_minute=20, include_realtime_attendees=False, **SEQUENTIAL
+    )
+    run = rev.run(config)
     calls = report_calls(rev)
     assert calls[-1].at - calls[0].at > 2 * rev.api.token_lifetime
     assert rev.api.count("", status=401) == 0
@@ -45,20 +48,23 @@ def test_an_expired_token_is_replaced_before_it_is_sent(rev: Rev):
             rev.clock.advance(300)  # e.g. a slow target held the tap back
 
     rev.server.hooks.append(pause_longer_than_the_token_life)
-    rev.run(rev.config(include_realtime_attendees=False))
+    rev.run(rev.config(include_realtime_attendees=False, **SEQUENTIAL))
     assert rev.api.count(LOGIN) == 2
     assert rev.api.count("/user/extend-session") == 0
     assert rev.api.count("", status=401) == 0
 
 
-def test_a_401_mid_run_logs_in_again_exactly_once(rev: Rev):
+@pytest.mark.parametrize("max_concurrency", [1, 8])
+def test_a_401_mid_run_logs_in_again_exactly_once(rev: Rev, max_concurrency: int):
     def revoke_after_third_report(request, response):
         if len(report_calls(rev)) == 3:
             rev.api.revoke_tokens()
 
     rev.server.hooks.append(revoke_after_third_report)
-    run = rev.run()
-    assert rev.api.count("", status=401) == 1
+    run = rev.run(rev.config(max_concurrency=max_concurrency))
+    rejected = rev.api.count("", status=401)
+    # Every request in flight with the revoked token gets a 401; one login serves them all.
+    assert rejected == 1 if max_concurrency == 1 else rejected >= 1
     assert rev.api.count(LOGIN) == 2
     truth = rev.dataset.ground_truth()
     assert len(run.records("attendee_sessions")) == len(truth["attendee_sessions"])
@@ -72,7 +78,7 @@ def test_a_fresh_token_rejected_too_stops_the_run(rev: Rev):
 
     rev.server.hooks.append(withdraw_access)
     with pytest.raises(FatalAPIError) as err:
-        rev.run()
+        rev.run(rev.config(**SEQUENTIAL))  # in flight at once, each request would see a 401
     assert "rejected a freshly issued session token" in str(err.value)
     assert "401" in str(err.value)
     assert rev.api.count(LOGIN) == 2

@@ -13,7 +13,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from sandbox.rev import RevDataset, start_rev_sandbox
 from tap_rev_webcast.tap import TapRevWebcast
-from tests.rev.conftest import API_KEY, PASSWORD, SECRET, Rev, rev_config
+from tests.rev.conftest import API_KEY, PASSWORD, SECRET, SEQUENTIAL, Rev, rev_config
 
 
 def test_a_report_400_warns_naming_webcast_and_run_and_continues(rev: Rev, caplog):
@@ -60,7 +60,7 @@ def test_a_webcast_deleted_mid_run_is_skipped(rev: Rev, caplog):
 def test_a_persistent_5xx_fails_naming_stream_and_partition(rev: Rev):
     rev.server.script("/comments", ["503"] * 10)
     with pytest.raises(FatalAPIError) as err:
-        rev.run(rev.config(max_retries=2), catalog=rev.catalog("comments"))
+        rev.run(rev.config(max_retries=2, **SEQUENTIAL), catalog=rev.catalog("comments"))
     message = str(err.value)
     assert "stream 'comments'" in message
     assert "webcast_id=" in message

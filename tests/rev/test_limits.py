@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rev.conftest import Rev, make_dataset, start
+from tests.rev.conftest import SEQUENTIAL, Rev, make_dataset, start
 
 REPORT_ENDPOINTS = ("/post-event-report", "/comments", "/poll-results", "/questions", "/reactions")
 
@@ -19,7 +19,7 @@ def busy_rev():
 
 def test_default_limits_are_never_exceeded(busy_rev: Rev):
     rev = busy_rev
-    run = rev.run(rev.config(run_numbers=[0]))
+    run = rev.run(rev.config(run_numbers=[0], **SEQUENTIAL))
     reports = [c for c in rev.api.calls if c.family == "reports"]
     assert len(reports) > 120
     assert rev.api.throttled() == 0
@@ -31,7 +31,9 @@ def test_default_limits_are_never_exceeded(busy_rev: Rev):
 
 def test_limits_are_configurable(rev: Rev):
     rev.api.rate_limits["reports"] = 10
-    rev.run(rev.config(reports_requests_per_minute=10, include_realtime_attendees=False))
+    rev.run(
+        rev.config(reports_requests_per_minute=10, include_realtime_attendees=False, **SEQUENTIAL)
+    )
     reports = [c for c in rev.api.calls if c.family == "reports"]
     assert len(reports) > 20
     assert rev.api.throttled() == 0
@@ -58,7 +60,10 @@ def test_a_429_waits_for_retry_after(rev: Rev):
     rev.api.rate_limits["reports"] = 5  # the tap is told 600: it will be throttled
     rev.api.rate_limit_retry_after = True
     seen = throttle_log(rev)
-    run = rev.run(rev.config(reports_requests_per_minute=600, include_realtime_attendees=False))
+    config = rev.config(
+        reports_requests_per_minute=600, include_realtime_attendees=False, **SEQUENTIAL
+    )
+    run = rev.run(config)
     assert len(seen) > 3
     for at, retry_after in seen:
         assert retry_after is not None
@@ -73,7 +78,10 @@ def test_a_429_without_retry_after_waits_the_configured_time(rev: Rev, caplog):
     rev.api.rate_limits["reports"] = 5
     seen = throttle_log(rev)
     config = rev.config(
-        reports_requests_per_minute=600, throttle_wait_seconds=45, include_realtime_attendees=False
+        reports_requests_per_minute=600,
+        throttle_wait_seconds=45,
+        include_realtime_attendees=False,
+        **SEQUENTIAL,
     )
     run = rev.run(config)
     assert len(seen) > 3

@@ -11,7 +11,7 @@ import requests
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_rev_webcast.client import ScrollToken
-from tests.rev.conftest import Rev, tap_with_clock
+from tests.rev.conftest import SEQUENTIAL, Rev, tap_with_clock
 
 REPORT = "/post-event-report"
 
@@ -120,7 +120,7 @@ def expire_after_first_page(rev: Rev, webcast_id: str, times: int):
 def test_an_expired_scroll_restarts_the_report_without_duplicates(rev: Rev, caplog):
     webcast_id = biggest_report(rev)
     rev.server.hooks.append(expire_after_first_page(rev, webcast_id, times=1))
-    run = rev.run(catalog=sessions_only(rev))
+    run = rev.run(rev.config(**SEQUENTIAL), catalog=sessions_only(rev))
     first_pages = [
         c
         for c in rev.api.calls
@@ -135,7 +135,7 @@ def test_a_scroll_that_keeps_expiring_fails_clearly(rev: Rev):
     webcast_id = biggest_report(rev)
     rev.server.hooks.append(expire_after_first_page(rev, webcast_id, times=100))
     with pytest.raises(FatalAPIError) as err:
-        rev.run(catalog=sessions_only(rev))
+        rev.run(rev.config(**SEQUENTIAL), catalog=sessions_only(rev))
     message = str(err.value)
     assert "stream 'attendee_sessions'" in message
     assert f"webcast_id={webcast_id} run_number=0" in message
