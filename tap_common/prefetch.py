@@ -17,7 +17,6 @@ from __future__ import annotations
 import queue
 import threading
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 T = t.TypeVar("T")
@@ -65,7 +64,15 @@ class Prefetcher(t.Generic[T]):
         self.jobs: list[_Job[T]] = []
         self.next_index = 0  # the partition the caller takes next
         self.stopped = threading.Event()
-        self.pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix=thread_name)
+        # Daemon threads: a run that fails elsewhere must exit, not wait for workers that
+        # are blocked handing over rows nobody will take.
+        self.submitted: queue.Queue[_Job[T] | None] = queue.Queue()
+        self.threads = [
+            threading.Thread(target=self._serve, name=f"{thread_name}-{n}", daemon=True)
+            for n in range(max_concurrency)
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def expects(self, context: t.Any) -> bool:
         """Whether ``context`` is the partition to be taken next."""
@@ -103,9 +110,11 @@ class Prefetcher(t.Generic[T]):
             self.close()
 
     def close(self) -> None:
-        """Stop the workers (they drop what they fetched) and release the threads."""
-        self.stopped.set()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers: they drop what they fetched and end."""
+        if not self.stopped.is_set():
+            self.stopped.set()
+            for _ in self.threads:
+                self.submitted.put(None)
 
     def _submit_up_to(self, stop: int) -> None:
         while len(self.jobs) < min(stop, len(self.contexts)):
@@ -113,7 +122,11 @@ class Prefetcher(t.Generic[T]):
             if self.prepare is not None:
                 self.prepare(job.context)
             self.jobs.append(job)
-            self.pool.submit(self._work, job)
+            self.submitted.put(job)
+
+    def _serve(self) -> None:
+        while (job := self.submitted.get()) is not None and not self.stopped.is_set():
+            self._work(job)
 
     def _work(self, job: _Job[T]) -> None:
         try:

@@ -8,6 +8,8 @@ in flight never exceeds the setting.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -102,3 +104,31 @@ def bookmarks(state: dict) -> dict:
         for p in state["bookmarks"]["analytics_events"]["partitions"]
         if "replication_key_value" in p
     }
+
+
+def test_cli_exits_at_once_when_a_stream_fails_while_others_fetch_ahead(slow_sandbox, tmp_path):
+    # campaign_analytics fetches the next campaigns ahead; the timeline of the first one is
+    # broken, so its child stream stops the run while those workers still hold rows.
+    server, dataset, _ = slow_sandbox
+
+    def break_first_timeline(request, response):
+        if request.path.endswith("/analytics"):
+            body = json.loads(response.body)
+            for buckets in body["timeline"]["items"].values():
+                for bucket in buckets:
+                    bucket["event_dt"] = "not a time"
+            response.body = json.dumps(body).encode()
+            server.hooks.remove(break_first_timeline)
+
+    server.hooks.append(break_first_timeline)
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(cast_config(server, dataset, max_concurrency=8)))
+    done = subprocess.run(
+        [sys.executable, "-m", "tap_cast", "--config", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "stream 'campaign_timeline'" in done.stderr
+    assert "field 'event_dt' holds 'not a time'" in done.stderr
