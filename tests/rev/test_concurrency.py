@@ -49,9 +49,7 @@ class LiveRev(t.NamedTuple):
 
     def reset(self) -> None:
         self.server.reset_log()
-        with self.api._lock:
-            self.api.calls.clear()
-            self.api._windows.clear()
+        self.api.calls.clear()
 
     def completed(self) -> list[str]:
         return [w.id for w in self.api.dataset.webcasts if w.status == "Completed"]
@@ -114,16 +112,20 @@ def test_same_records_order_and_state_as_sequential(live_rev: LiveRev):
     assert not [c for c in rev.report_calls() if c.path.split("/")[-2] in skipped]
 
 
-def test_the_summary_alone_is_fetched_ahead_too(live_rev: LiveRev):
-    """Without attendee_sessions, the summary stream reads the first pages itself."""
-    rev = live_rev
-    tap = TapRevWebcast(config=rev.config(), validate_config=False)
-    catalog = tap.catalog_dict
-    chosen = {"webcast_attendance_summary", "poll_results", "poll_answers"}
+def select(rev: LiveRev, *streams: str) -> dict:
+    """A catalog that selects only ``streams``."""
+    catalog = TapRevWebcast(config=rev.config(), validate_config=False).catalog_dict
     for entry in catalog["streams"]:
         for item in entry["metadata"]:
             if item["breadcrumb"] == []:
-                item["metadata"]["selected"] = entry["tap_stream_id"] in chosen
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+def test_the_summary_alone_is_fetched_ahead_too(live_rev: LiveRev):
+    """Without attendee_sessions, the summary stream reads the first pages itself."""
+    rev = live_rev
+    catalog = select(rev, "webcast_attendance_summary", "poll_results", "poll_answers")
     sequential = rev.run(1, catalog=catalog)
     reports = len(rev.report_calls())
     rev.reset()
@@ -149,6 +151,32 @@ def test_a_failing_report_stops_the_run_where_a_sequential_run_stops(live_rev: L
     assert str(runs[6].error) == str(runs[1].error)
     assert singer_output(runs[6]) == singer_output(runs[1])
     assert runs[1].records("comments")  # the failure came after other webcasts' reports
+
+
+def test_a_scroll_that_expires_while_its_worker_waits_for_its_turn_restarts():
+    """A worker ahead holds a report's first page until the main thread takes it; meanwhile
+    the scroll id can expire. The report is read again; nothing is lost or emitted twice."""
+    # Reports of about 1500 sessions: a worker holds two pages' rows at most, then waits.
+    server, api = start_rev_sandbox(
+        make_dataset(webcasts=8, sessions=1500), faults=FaultConfig(latency_ms=5)
+    )
+    api.rate_limits = dict(LIMITS)
+    rev = LiveRev(server, api)
+    try:
+        catalog = select(rev, "attendee_sessions")
+        sequential = rev.run(1, catalog=catalog)
+        rev.reset()
+        rev.api.scroll_ttl = 0.2
+        concurrent = rev.run(6, catalog=catalog)
+    finally:
+        server.stop()
+    restarts = [
+        c
+        for c in rev.report_calls()
+        if c.status == 400 and "scrollId" in c.query  # an expired scroll id
+    ]
+    assert restarts  # otherwise this test proves nothing
+    assert singer_output(concurrent) == singer_output(sequential)
 
 
 def test_a_401_seen_by_several_threads_costs_one_login(live_rev: LiveRev):
@@ -244,19 +272,6 @@ def test_the_limiter_gives_threads_distinct_evenly_spaced_slots():
     assert limiter.stats["reports"].waits == 199
 
 
-def test_a_request_waiting_for_its_slot_also_waits_out_a_429_pause():
-    clock = _SteppedClock()
-    limiter = RateLimiter({"reports": 120}, clock, logger=LOGGER)
-    limiter.acquire("reports")  # the first slot is now; the next one 0.525 s later
-    waiting = threading.Thread(target=limiter.acquire, args=("reports",))
-    waiting.start()
-    clock.asleep.wait(5)
-    limiter.pause("reports", 30)  # a 429 arrives while the second request waits
-    clock.wake.set()
-    waiting.join(5)
-    assert clock.woken_at[-1] >= 30
-
-
 class _SteppedClock:
     """Real sleeping is replaced by: the first sleep blocks until ``wake``; time moves to
     each sleep's end."""
@@ -277,6 +292,19 @@ class _SteppedClock:
         else:
             self._now += seconds
         self.woken_at.append(self._now)
+
+
+def test_a_request_waiting_for_its_slot_also_waits_out_a_429_pause():
+    clock = _SteppedClock()
+    limiter = RateLimiter({"reports": 120}, clock, logger=LOGGER)
+    limiter.acquire("reports")  # the first slot is now; the next one 0.525 s later
+    waiting = threading.Thread(target=limiter.acquire, args=("reports",))
+    waiting.start()
+    clock.asleep.wait(5)
+    limiter.pause("reports", 30)  # a 429 arrives while the second request waits
+    clock.wake.set()
+    waiting.join(5)
+    assert clock.woken_at[-1] >= 30
 
 
 def test_threads_rejected_with_the_same_token_share_one_login(live_rev: LiveRev):
