@@ -121,6 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "SandboxServer/1.0"
     sys_version = ""
     server: _HTTPServer
+    in_flight = False  # counted in SandboxServer.in_flight until its answer goes out
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -270,9 +271,17 @@ class SandboxServer:
         with self._log_lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        h.in_flight = True
         try:
             self._answer(h)
         finally:
+            self._answered(h)
+
+    def _answered(self, h: _Handler) -> None:
+        """Called before the last bytes of a response go out: once the client has them it may
+        send its next request, which must not find this one still counted in flight."""
+        if h.in_flight:
+            h.in_flight = False
             with self._log_lock:
                 self.in_flight -= 1
 
@@ -302,6 +311,7 @@ class SandboxServer:
 
         if fault == "drop":
             record(0)
+            self._answered(h)
             h.close_connection = True
             with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)
@@ -385,6 +395,7 @@ class SandboxServer:
         data = "".join(parts).encode("latin-1")
         if not head:
             data += body[: len(body) // 2] if truncate else body
+        self._answered(h)
         try:
             h.wfile.write(data)
             if truncate:
@@ -429,6 +440,7 @@ class SandboxServer:
         it: Iterator[bytes] = iter(body)
         try:
             if head:
+                self._answered(h)
                 h.wfile.write(head_bytes)
                 return
             if truncate:
@@ -444,6 +456,7 @@ class SandboxServer:
                         break
                 data = b"".join(buf)
                 data = data[: len(data) // 2] if complete else data[:limit]
+                self._answered(h)
                 h.wfile.write(head_bytes + (_frame(data) if chunked and data else data))
                 h.connection.shutdown(socket.SHUT_RDWR)
                 return
@@ -451,6 +464,7 @@ class SandboxServer:
             for chunk in it:
                 if chunk:
                     h.wfile.write(_frame(chunk) if chunked else chunk)
+            self._answered(h)
             if chunked:
                 h.wfile.write(b"0\r\n\r\n")
             else:

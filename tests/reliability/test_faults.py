@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import pytest
 
 from sandbox import (
@@ -171,7 +173,13 @@ def test_cast_persistent_fault_stops_clearly_and_the_next_run_resumes():
         assert "stream 'analytics_events'" in message
         assert f"generation_id={broken}" in message
         assert "503" in message
-        assert server.count(f"{broken}/analytics_events") == 3  # bounded by max_retries
+        # Bounded by max_retries for every partition: the failing one, and those of the same
+        # campaign that were being fetched ahead (max_concurrency) when it failed.
+        tries = collections.Counter(
+            r.query["event_type"][0] for r in server.requests if broken in r.path
+        )
+        assert tries["delivered"] == 3
+        assert max(tries.values()) == 3
 
         # The STATE written before the failure is valid, and the next run resumes from it.
         partitions = first.final_state["bookmarks"]["analytics_events"]["partitions"]
@@ -197,8 +205,17 @@ def test_webcasts_persistent_fault_stops_clearly_and_the_next_run_resumes():
     try:
         config = webcasts_config(server, retry_base_seconds=0, max_retries=2)
         broken = max(dataset.event_ids)
-        server.script("/api/reporting/audiencereports", [None, None, "503", "503", "503"])
+
+        def fail_broken_event(request, response):
+            # By event, not by request order: reports are downloaded concurrently.
+            if request.path.startswith("/api/reporting/audiencereports") and request.query.get(
+                "ei"
+            ) == [str(broken)]:
+                response.status, response.body = 503, b'{"detail":"Service unavailable."}'
+
+        server.hooks.append(fail_broken_event)
         first = run_tap(TapWebcasts, config, expect_error=True)
+        assert server.count("/api/reporting/audiencereports", status=503) == 3  # max_retries
         message = str(first.error)
         assert "stream 'audience" in message  # the first report stream to download it
         assert "ei=" in message
@@ -207,6 +224,7 @@ def test_webcasts_persistent_fault_stops_clearly_and_the_next_run_resumes():
         partitions = first.final_state["bookmarks"]["audience"]["partitions"]
         done = {p["context"]["ei"] for p in partitions if p.get("replication_key_value")}
         assert len(done) == 2
+        server.hooks.remove(fail_broken_event)
         second = run_tap(TapWebcasts, config, state=first.final_state)
         emitted = {
             (r["ei"], r["email"]) for r in first.records("audience") + second.records("audience")
