@@ -487,7 +487,9 @@ class AnalyticsEventsStream(CastStream):
             self._scan_context = context
         return scan
 
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None):
+    def _increment_stream_state(
+        self, latest_record: dict, *, context: Context | None = None
+    ) -> None:
         """Remember the newest event; the SDK's bookmark update then runs once per partition.
 
         The stream is unsorted, so the SDK only keeps the maximum until the partition ends:
