@@ -28,6 +28,17 @@ class TapRun:
         ]
 
     @property
+    def output(self) -> tuple[list, dict]:
+        """Every SCHEMA and RECORD in order (time_extracted aside), and the final state:
+        what must not change with max_concurrency."""
+        messages = [
+            (m["stream"], m.get("record") or m.get("schema"))
+            for m in self.messages
+            if m["type"] in ("RECORD", "SCHEMA")
+        ]
+        return messages, self.final_state
+
+    @property
     def final_state(self) -> dict:
         states = [m["value"] for m in self.messages if m["type"] == "STATE"]
         return states[-1] if states else {}

@@ -30,16 +30,6 @@ def slow_sandbox():
     server.stop()
 
 
-def singer_output(run) -> tuple[list, dict]:
-    """Every RECORD and SCHEMA message in order, and the final state."""
-    messages = [
-        (m["stream"], m.get("record") or m.get("schema"))
-        for m in run.messages
-        if m["type"] in ("RECORD", "SCHEMA")
-    ]
-    return messages, run.final_state
-
-
 def test_same_records_order_and_state_as_sequential(slow_sandbox):
     server, dataset, _ = slow_sandbox
     config = cast_config(server, dataset, page_size=10)
@@ -48,7 +38,7 @@ def test_same_records_order_and_state_as_sequential(slow_sandbox):
     server.reset_log()
     concurrent = run_tap(TapCast, {**config, "max_concurrency": 6})
     assert 1 < server.peak_in_flight <= 6
-    assert singer_output(concurrent) == singer_output(sequential)
+    assert concurrent.output == sequential.output
     events = concurrent.records("analytics_events")
     assert len(events) == len(dataset.ground_truth()["analytics_events"])
 
@@ -66,7 +56,7 @@ def test_incremental_second_run_same_as_sequential(slow_sandbox):
         run_tap(TapCast, {**config, "max_concurrency": n}, state=first.final_state) for n in (1, 4)
     ]
     assert len(runs[0].records("analytics_events")) == 5 * 2 * 7
-    assert singer_output(runs[0]) == singer_output(runs[1])
+    assert runs[0].output == runs[1].output
 
 
 def test_retried_faults_change_nothing(slow_sandbox):
@@ -76,7 +66,7 @@ def test_retried_faults_change_nothing(slow_sandbox):
     server.faults = FaultConfig(latency_ms=5, rate=0.1, kinds=("500", "drop", "truncate"), seed=3)
     faulty = run_tap(TapCast, {**config, "max_concurrency": 6})
     assert server.faults_injected() > 0
-    assert singer_output(faulty) == singer_output(clean)
+    assert faulty.output == clean.output
 
 
 def test_a_failing_partition_stops_the_run_where_a_sequential_run_stops(slow_sandbox):
@@ -90,7 +80,7 @@ def test_a_failing_partition_stops_the_run_where_a_sequential_run_stops(slow_san
     for run in runs.values():
         assert f"generation_id={target}" in str(run.error)
         assert "gave up after 2 attempts" in str(run.error)
-    records = {n: singer_output(run)[0] for n, run in runs.items()}
+    records = {n: run.output[0] for n, run in runs.items()}
     assert records[6] == records[1]
     # The last STATE holds the same bookmarks; the concurrent one also lists the partitions
     # it was fetching ahead, with no bookmark yet (a resumed run starts them afresh).

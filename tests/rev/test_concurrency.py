@@ -69,16 +69,6 @@ def live_rev() -> t.Iterator[LiveRev]:
     server.stop()
 
 
-def singer_output(run: TapRun) -> tuple[list, dict]:
-    """Every RECORD and SCHEMA message in order, and the final state."""
-    messages = [
-        (m["stream"], m.get("record") or m.get("schema"))
-        for m in run.messages
-        if m["type"] in ("RECORD", "SCHEMA")
-    ]
-    return messages, run.final_state
-
-
 def watch_report_concurrency(rev: LiveRev) -> list[int]:
     """The most requests in flight while a report was being answered (list of one)."""
     peak = [0]
@@ -101,7 +91,7 @@ def test_same_records_order_and_state_as_sequential(live_rev: LiveRev):
     concurrent = rev.run(6)
     assert 1 < rev.server.peak_in_flight <= 6
     assert report_peak[0] > 1  # the reports themselves, not only the status lookups
-    assert singer_output(concurrent) == singer_output(sequential)
+    assert concurrent.output == sequential.output
     assert len(rev.report_calls()) == reports  # nothing fetched twice or for nothing
     assert rev.api.throttled() == 0
     truth = rev.api.dataset.ground_truth()
@@ -131,7 +121,7 @@ def test_the_summary_alone_is_fetched_ahead_too(live_rev: LiveRev):
     rev.reset()
     concurrent = rev.run(6, catalog=catalog)
     assert 1 < rev.server.peak_in_flight <= 6
-    assert singer_output(concurrent) == singer_output(sequential)
+    assert concurrent.output == sequential.output
     assert len(rev.report_calls()) == reports
     assert concurrent.records("webcast_attendance_summary")
 
@@ -149,7 +139,7 @@ def test_a_failing_report_stops_the_run_where_a_sequential_run_stops(live_rev: L
         assert f"stream 'comments' webcast_id={target} run_number=0" in str(run.error)
         assert "gave up after 2 attempts" in str(run.error)
     assert str(runs[6].error) == str(runs[1].error)
-    assert singer_output(runs[6]) == singer_output(runs[1])
+    assert runs[6].output == runs[1].output
     assert runs[1].records("comments")  # the failure came after other webcasts' reports
 
 
@@ -176,7 +166,7 @@ def test_a_scroll_that_expires_while_its_worker_waits_for_its_turn_restarts():
         if c.status == 400 and "scrollId" in c.query  # an expired scroll id
     ]
     assert restarts  # otherwise this test proves nothing
-    assert singer_output(concurrent) == singer_output(sequential)
+    assert concurrent.output == sequential.output
 
 
 def test_a_401_seen_by_several_threads_costs_one_login(live_rev: LiveRev):
@@ -192,7 +182,7 @@ def test_a_401_seen_by_several_threads_costs_one_login(live_rev: LiveRev):
     concurrent = rev.run(6)
     assert rev.api.count("", status=401) >= 1
     assert rev.api.count(LOGIN) == 2
-    assert singer_output(concurrent)[0] == singer_output(sequential)[0]
+    assert concurrent.output[0] == sequential.output[0]
 
 
 def test_a_fresh_token_rejected_too_stops_the_run(live_rev: LiveRev):

@@ -26,15 +26,6 @@ def slow_sandbox():
     server.stop()
 
 
-def singer_output(run) -> tuple[list, dict]:
-    messages = [
-        (m["stream"], m.get("record") or m.get("schema"))
-        for m in run.messages
-        if m["type"] in ("RECORD", "SCHEMA")
-    ]
-    return messages, run.final_state
-
-
 @pytest.mark.parametrize("response_format", ["xml", "csv", "json"])
 def test_same_records_order_and_state_as_sequential(slow_sandbox, response_format):
     server, dataset, api = slow_sandbox
@@ -45,7 +36,7 @@ def test_same_records_order_and_state_as_sequential(slow_sandbox, response_forma
     concurrent = run_tap(TapWebcasts, {**config, "max_concurrency": 4})
     assert 1 < server.peak_in_flight <= 4
     assert server.count(REPORT) == len(concurrent.records("events"))  # one download each
-    assert singer_output(concurrent) == singer_output(sequential)
+    assert concurrent.output == sequential.output
     assert len(concurrent.records("audience")) == len(dataset.ground_truth()["audience"])
     assert api.login_count == 2  # one per run
 
@@ -61,7 +52,7 @@ def test_incremental_second_run_same_as_sequential(slow_sandbox):
         run_tap(TapWebcasts, {**config, "max_concurrency": n}, state=first.final_state)
         for n in (1, 4)
     ]
-    assert singer_output(runs[1]) == singer_output(runs[0])
+    assert runs[1].output == runs[0].output
     emails = {r["email"] for r in runs[1].records("audience")}
     assert len(emails) >= 2 * len(events[::3])
 
