@@ -27,7 +27,6 @@ use (pip install of pinned versions) and kept in bench/.venvs/.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
 import gzip
@@ -40,6 +39,8 @@ import sys
 import tempfile
 import typing as t
 from pathlib import Path
+
+from sandboxes import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -249,39 +250,11 @@ def count_jsonl_rows(folder: Path) -> int:
 
 
 # ---------------------------------------------------------------------------- sandbox
-@contextlib.contextmanager
-def sandbox_process(scenario: Scenario) -> t.Iterator[str]:
-    cmd = [
-        str(PROJECT_PYTHON),
-        "-m",
-        "sandbox",
-        "serve",
-        "cast",
-        "--port",
-        "0",
-        "--api-key",
-        KEY,
-        "--org-slug",
-        ORG,
-        "--casts",
-        "1",
-        "--campaigns",
-        str(scenario.campaigns),
-        "--events",
-        str(scenario.events),
-        "--latency-ms",
-        str(scenario.latency_ms),
-    ]
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    try:
-        line = process.stdout.readline().strip()
-        if "listening on http" not in line:
-            raise SystemExit(f"the Cast sandbox did not start: {line!r}")
-        yield line.rsplit(" ", 1)[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def sandbox_process(scenario: Scenario) -> t.ContextManager[str]:
+    return sandbox(
+        f"cast --api-key {KEY} --org-slug {ORG} --casts 1 --campaigns {scenario.campaigns} "
+        f"--events {scenario.events} --latency-ms {scenario.latency_ms}"
+    )
 
 
 def campaign_list(url: str, cast_id: int) -> list[dict[str, t.Any]]:

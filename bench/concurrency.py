@@ -32,6 +32,8 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandboxes import sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 
@@ -65,20 +67,6 @@ def cases(smoke: bool) -> list[Case]:
             {"api_key": "k", "secret": "s", "start_date": "2026-01-01T00:00:00Z"},
         ),
     ]
-
-
-@contextlib.contextmanager
-def sandbox(args: str, latency_ms: float) -> t.Iterator[str]:
-    command = [str(BIN / "python"), "-m", "sandbox", "serve", *args.split()]
-    command += ["--port", "0", "--latency-ms", str(latency_ms)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    try:
-        yield line.strip().rsplit(" ", 1)[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @dataclass
@@ -152,7 +140,7 @@ def main() -> None:
         for case in cases(args.smoke):
             if args.only and not case.tap.startswith(f"tap-{args.only}"):
                 continue
-            with sandbox(case.sandbox, args.latency_ms) as url:
+            with sandbox(f"{case.sandbox} --latency-ms {args.latency_ms:g}") as url:
                 config = {**case.config, "base_url": url}
                 sequential = run_tap(case.tap, {**config, "max_concurrency": 1}, Path(tmp), "1")
                 concurrent = run_tap(case.tap, config, Path(tmp), "default")

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sandboxes import sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 OTHER_STREAMS = (
@@ -38,17 +40,19 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=200_000)
     args = parser.parse_args()
     serve = (
-        "serve rev --port 0 --api-key k --secret s --webcasts 3 --sessions 50 "
-        f"--reports-per-minute 100000 --big-webcast-sessions {args.sessions}"
+        "rev --api-key k --secret s --webcasts 3 --sessions 50 --reports-per-minute 100000 "
+        f"--big-webcast-sessions {args.sessions}"
     )
-    sandbox = subprocess.Popen(
-        [str(BIN / "python"), "-m", "sandbox", *serve.split()],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert sandbox.stdout is not None
-    url = sandbox.stdout.readline().strip().rsplit(" ", 1)[-1]
+    with sandbox(serve) as url:
+        peak, seconds, sessions = measure(url)
+    print(f"machine: {os.uname().machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print("| largest report | attendee_sessions records | peak RSS (MB) | seconds |")
+    print("|---:|---:|---:|---:|")
+    print(f"| {args.sessions:,} | {sessions:,} | {peak:.0f} | {seconds:.0f} |")
+
+
+def measure(url: str) -> tuple[float, float, int]:
+    """Peak RSS (MB), seconds and attendee_sessions records of one tap run."""
     config = {
         "api_key": "k",
         "secret": "s",
@@ -57,34 +61,26 @@ def main() -> None:
         "reports_requests_per_minute": 100_000,
         "stream_maps": dict.fromkeys(OTHER_STREAMS),
     }
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config_path = Path(tmp) / "config.json"
-            config_path.write_text(json.dumps(config))
-            output = Path(tmp) / "out.jsonl"
-            started = time.perf_counter()
-            with output.open("wb") as sink:
-                process = subprocess.Popen(
-                    [str(BIN / "tap-rev-webcast"), "--config", str(config_path)],
-                    stdout=sink,
-                    stderr=subprocess.DEVNULL,
-                )
-                _, status, usage = os.wait4(process.pid, 0)
-            seconds = time.perf_counter() - started
-            if os.waitstatus_to_exitcode(status) != 0:
-                sys.exit("tap-rev-webcast failed")
-            with output.open("rb") as lines:
-                sessions = sum(
-                    line.startswith(b'{"type":"RECORD","stream":"attendee_sessions"')
-                    for line in lines
-                )
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
-    print(f"machine: {os.uname().machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print("| largest report | attendee_sessions records | peak RSS (MB) | seconds |")
-    print("|---:|---:|---:|---:|")
-    print(f"| {args.sessions:,} | {sessions:,} | {usage.ru_maxrss / 1024:.0f} | {seconds:.0f} |")
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / "config.json"
+        config_path.write_text(json.dumps(config))
+        output = Path(tmp) / "out.jsonl"
+        started = time.perf_counter()
+        with output.open("wb") as sink:
+            process = subprocess.Popen(
+                [str(BIN / "tap-rev-webcast"), "--config", str(config_path)],
+                stdout=sink,
+                stderr=subprocess.DEVNULL,
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit("tap-rev-webcast failed")
+        with output.open("rb") as lines:
+            sessions = sum(
+                line.startswith(b'{"type":"RECORD","stream":"attendee_sessions"') for line in lines
+            )
+    return usage.ru_maxrss / 1024, seconds, sessions
 
 
 if __name__ == "__main__":

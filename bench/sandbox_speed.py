@@ -17,7 +17,6 @@ import contextlib
 import io
 import os
 import platform
-import subprocess
 import sys
 import time
 import typing as t
@@ -28,6 +27,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sandboxes import sandbox  # noqa: E402
+
 from sandbox import CastDataset  # noqa: E402
 from tap_cast.tap import TapCast  # noqa: E402
 
@@ -36,39 +37,10 @@ ORG = "bench-org"
 EVENT_TYPES = ("delivered", "view", "play", "action", "feedback")
 
 
-@contextlib.contextmanager
-def sandbox_process(events: int) -> t.Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "cast",
-            "--port",
-            "0",
-            "--api-key",
-            KEY,
-            "--org-slug",
-            ORG,
-            "--casts",
-            "1",
-            "--campaigns",
-            "2",
-            "--events",
-            str(events),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+def sandbox_process(events: int) -> t.ContextManager[str]:
+    return sandbox(
+        f"cast --api-key {KEY} --org-slug {ORG} --casts 1 --campaigns 2 --events {events}"
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    try:
-        yield line.strip().rsplit(" ", 1)[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def bare_client(url: str, dataset: CastDataset, page_size: int) -> tuple[int, int, float]:

@@ -17,38 +17,19 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from pathlib import Path
+
+from sandboxes import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
 
 
-def start_sandbox(registrants: int) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "webcasts",
-            "--port",
-            "0",
-            "--events",
-            "1",
-            "--expired-events",
-            "0",
-            "--registrants",
-            str(registrants),
-            "--password",
-            PASSWORD,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+def start_sandbox(registrants: int) -> t.ContextManager[str]:
+    return sandbox(
+        f"webcasts --events 1 --expired-events 0 --registrants {registrants} --password {PASSWORD}"
     )
-    assert process.stdout is not None
-    url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
-    return process, url
 
 
 def audience_only_catalog(config_path: Path) -> dict:
@@ -122,8 +103,7 @@ def main() -> None:
     print("|---:|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            sandbox, url = start_sandbox(size)
-            try:
+            with start_sandbox(size) as url:
                 for fmt in args.formats:
                     peak, seconds, records = measure(fmt, url, Path(tmp))
                     assert records == size, (fmt, records, size)
@@ -131,9 +111,6 @@ def main() -> None:
                         f"| {size:,} | {fmt} | {peak:.0f} | {seconds:.0f} | {records:,} |",
                         flush=True,
                     )
-            finally:
-                sandbox.terminate()
-                sandbox.wait(timeout=10)
 
 
 if __name__ == "__main__":
