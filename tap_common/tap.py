@@ -116,8 +116,8 @@ def redact_query_params(names: t.Iterable[str]) -> None:
 class SingerWriter(MsgSpecWriter):
     """msgspec serialisation, and one flush per STATE/SCHEMA message instead of per record.
 
-    The SDK's writer flushes stdout after every message: one write system call per record,
-    the largest single cost of a fast stream. RECORD lines go out as the buffer fills;
+    The SDK's writer flushes stdout after every message: one write system call per record.
+    RECORD lines go out as the buffer fills;
     every other message flushes, so a STATE never reaches the target before the records
     it covers, and the buffered records never outrun their STATE.
     """
