@@ -85,6 +85,7 @@ class VendorStream(RESTStream):
         super().__init__(*args, **kwargs)
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
+        self._session_shared = False
 
     @property
     def partition(self) -> Context | None:
@@ -132,10 +133,7 @@ class VendorStream(RESTStream):
         if context not in contexts:
             self._prefetcher = None
             return None
-        session = self.requests_session  # created here, in the main thread, and shared
-        adapter = HTTPAdapter(pool_maxsize=max(10, self.max_concurrency))
-        for prefix in ("https://", "http://"):
-            session.mount(prefix, adapter)
+        self.share_session()
         self._prefetcher = Prefetcher(
             contexts[contexts.index(context) :],
             self.request_records,
@@ -144,6 +142,19 @@ class VendorStream(RESTStream):
             thread_name=self.name,
         )
         return self._prefetcher
+
+    def share_session(self) -> None:
+        """Ready the stream's HTTP session for ``max_concurrency`` threads (main thread).
+
+        The session is created here, before any worker uses it, and keeps a connection per
+        thread: requests' default pool of 10 would drop the connections of more threads.
+        """
+        if self._session_shared:
+            return  # mounting again would drop the pooled connections
+        adapter = HTTPAdapter(pool_maxsize=max(10, self.max_concurrency))
+        for prefix in ("https://", "http://"):
+            self.requests_session.mount(prefix, adapter)
+        self._session_shared = True
 
     def _prepare_ahead(self, context: Context | None) -> None:
         # The SDK writes a partition's starting bookmark just before its turn; a partition

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 import requests
-from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 
@@ -127,9 +126,7 @@ class RevStream(VendorStream):
         """
         if self.max_concurrency <= 1 or len(items) <= 1:
             return [fetch(item) for item in items]
-        adapter = HTTPAdapter(pool_maxsize=max(10, self.max_concurrency))
-        for prefix in ("https://", "http://"):
-            self.requests_session.mount(prefix, adapter)
+        self.share_session()
         pool = ThreadPoolExecutor(
             max_workers=min(self.max_concurrency, len(items)), thread_name_prefix=self.name
         )

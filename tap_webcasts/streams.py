@@ -150,6 +150,7 @@ class AudienceReportStream(WebcastsStream):
         assert context is not None
         self.partition = context
         reports = self._tap.reports  # type: ignore[attr-defined]
+        self.share_session()  # its downloads may run in the report workers
         while True:
             path = reports.get(context["ei"], self.download_event_report, self.prepare_report)
             try:
