@@ -11,7 +11,6 @@ python -m sandbox truth rev --counts-only
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -27,7 +26,7 @@ from .rev import (
     rev_app_from_args,
     rev_truth_from_args,
 )
-from .server import SandboxServer
+from .server import SandboxServer, json_text
 from .webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
 
 
@@ -283,8 +282,7 @@ def _serve(a: argparse.Namespace) -> int:
 
 def _truth(a: argparse.Namespace) -> int:
     truth = VENDORS[a.vendor][3](a)
-    seps = (",", ": ") if a.indent is not None else (",", ":")
-    text = json.dumps(truth, ensure_ascii=False, indent=a.indent, separators=seps) + "\n"
+    text = json_text(truth, indent=a.indent) + "\n"
     if a.out:
         with open(a.out, "w", encoding="utf-8") as f:
             f.write(text)

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .faults import FaultConfig
-from .server import SandboxRequest, SandboxResponse, SandboxServer
+from .server import SandboxRequest, SandboxResponse, SandboxServer, json_bytes
 
 EVENT_TYPES: tuple[str, ...] = ("delivered", "view", "play", "action", "feedback")
 DOC_API_KEY = "gBByzd$FiDnX#KMwq6!di&GiS&Qi!jsV"  # the documented sample key
@@ -792,7 +792,7 @@ class CastAPI:
             analytics = ds.analytics(cast_id, gid)
             hit = self._analytics_cache.get((cast_id, gid))
             if hit is None or hit[0] is not analytics:
-                hit = self._analytics_cache[(cast_id, gid)] = (analytics, _dumps(analytics))
+                hit = self._analytics_cache[(cast_id, gid)] = (analytics, json_bytes(analytics))
             return SandboxResponse(200, hit[1])
         return self._events_page(request, cast_id, gid)
 
@@ -830,11 +830,11 @@ class CastAPI:
         end = min(start + size, len(events))
         # ASSUMPTION: a page past the end answers 200 with empty results (documented envelope).
         # DRF's PageNumberPagination would answer 404 "Invalid page."; the docs are silent.
-        # Each event is json.dumps'ed once and cached: the body is byte-identical to
-        # json.dumps(envelope, ensure_ascii=False, separators=(",", ":")), ~50x faster.
+        # Each event is encoded once (json_bytes) and cached: the body is byte-identical to
+        # json_bytes(envelope), ~50x faster.
         for i in range(start, end):
             if encoded[i] is None:
-                encoded[i] = _dumps(events[i])
+                encoded[i] = json_bytes(events[i])
         head = f'{{"count":{len(events)},"page":{page},"page_size":{size},"results":['
         body = head.encode() + b",".join(encoded[start:end]) + b"]}"  # type: ignore[arg-type]
         return SandboxResponse(200, body)
@@ -863,10 +863,6 @@ class CastAPI:
         encoded: list[bytes | None] = [None] * len(ordered)
         self._page_cache[key] = (events, ordered, encoded)
         return ordered, encoded
-
-
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _positive_int(q: dict[str, list[str]], name: str, default: int) -> int | SandboxResponse:

@@ -53,6 +53,9 @@ class FaultConfig:
             raise ValueError(f"rate must be within [0, 1], got {self.rate}")
 
 
+# Hand-written: fault libraries (toxiproxy, chaos proxies) sit outside the process and cannot
+# answer vendor-shaped error bodies or follow a per-request script a test sets up; this is a
+# seeded random draw plus FIFO scripts, a few lines with no dependency.
 class FaultInjector:
     """Decides the fault for each request. Thread-safe.
 
@@ -99,11 +102,11 @@ class FaultInjector:
         """Return the fault name for a request to ``path``, or None."""
         with self._lock:
             if self._scripts:
-                for i, (needle, queue) in enumerate(self._scripts):
+                for index, (needle, queue) in enumerate(self._scripts):
                     if needle in path:
                         fault = queue.popleft()
                         if not queue:
-                            del self._scripts[i]
+                            del self._scripts[index]
                         return fault
             if config.rate <= 0 or not config.kinds:
                 return None

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .faults import FaultConfig
-from .server import SandboxRequest, SandboxResponse, SandboxServer
+from .server import SandboxRequest, SandboxResponse, SandboxServer, json_bytes
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "data" / "fixtures" / "rev"
 
@@ -176,10 +176,6 @@ def _shaped(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     for k, v in values.items():
         out.setdefault(k, v)
     return out
-
-
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------- dataset
@@ -1129,7 +1125,7 @@ class RevAPI:
         body["sessions"] = sessions
         body["scrollId"] = None
         return SandboxResponse(
-            200, _dumps(self._finish_page(body, scroll, len(sessions), total, now))
+            200, json_bytes(self._finish_page(body, scroll, len(sessions), total, now))
         )
 
     def _realtime_attendees(

@@ -30,6 +30,21 @@ from .faults import FaultConfig, FaultInjector
 
 JSON_CT = "application/json"
 
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """The one way the sandbox writes JSON: compact, non-ASCII left as is (Django REST
+    framework's default rendering, and what the vendors' samples show), NaN allowed as
+    ``json.dumps`` does. ``indent`` is only for files people read (the CLI's ground truth):
+    it also puts a space after each colon, as ``json.dumps(indent=...)`` does by default."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+
+
+def json_bytes(value: Any) -> bytes:
+    """:func:`json_text` as UTF-8: a response body."""
+    return json_text(value).encode("utf-8")
+
+
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 # Bodies a misbehaving proxy / overloaded front end would typically send.
@@ -78,13 +93,13 @@ class SandboxResponse:
         return not isinstance(self.body, (bytes, bytearray, memoryview))
 
     @classmethod
-    def json(cls, status: int, obj: Any, headers: dict[str, str] | None = None) -> SandboxResponse:
-        # Compact, UTF-8, non-ASCII left as is (Django REST framework's default rendering).
-        body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        hdrs = {"Content-Type": JSON_CT}
+    def json(
+        cls, status: int, value: Any, headers: dict[str, str] | None = None
+    ) -> SandboxResponse:
+        all_headers = {"Content-Type": JSON_CT}
         if headers:
-            hdrs.update(headers)
-        return cls(status, body, hdrs)
+            all_headers.update(headers)
+        return cls(status, json_bytes(value), all_headers)
 
 
 @dataclass
@@ -105,6 +120,10 @@ class App(Protocol):
 Hook = Callable[[SandboxRequest, SandboxResponse], None]
 
 
+# Hand-written on the standard library's ThreadingHTTPServer rather than a framework
+# (werkzeug, aiohttp, pytest-httpserver): the sandbox keeps zero dependencies, and the faults
+# need the raw socket (drop without an answer, cut a body mid-way, a close-delimited HTTP/1.0
+# body, stop counting a request in flight before its last bytes), which frameworks hide.
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -267,110 +286,117 @@ class SandboxServer:
             self.requests.append(rec)
 
     # ------------------------------------------------------------------ request handling
-    def _serve(self, h: _Handler) -> None:
+    def _serve(self, handler: _Handler) -> None:
         with self._log_lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        h.in_flight = True
+        handler.in_flight = True
         try:
-            self._answer(h)
+            self._answer(handler)
         finally:
-            self._answered(h)
+            self._answered(handler)
 
-    def _answered(self, h: _Handler) -> None:
+    def _answered(self, handler: _Handler) -> None:
         """Called before the last bytes of a response go out: once the client has them it may
         send its next request, which must not find this one still counted in flight."""
-        if h.in_flight:
-            h.in_flight = False
+        if handler.in_flight:
+            handler.in_flight = False
             with self._log_lock:
                 self.in_flight -= 1
 
-    def _answer(self, h: _Handler) -> None:
+    def _answer(self, handler: _Handler) -> None:
         arrived = time.time()
-        raw = h.path
-        path, sep, qs = raw.partition("?")
-        query = parse_qs(qs, keep_blank_values=True) if sep and qs else {}
-        # Assumption: request bodies (form posts) come with a Content-Length: chunked request
-        # bodies are not read.
-        length = h.headers.get("Content-Length")
-        body = b""
-        if length:
-            try:
-                body = h.rfile.read(int(length))
-            except ValueError:
-                body = b""
-        req = SandboxRequest(h.command, path, query, h.headers, body)
-        cfg = self.faults
-        fault = self._injector.decide(path, cfg)
-        if cfg.latency_ms:
-            time.sleep(cfg.latency_ms / 1000.0)
+        request = _read_request(handler)
+        config = self.faults
+        fault = self._injector.decide(request.path, config)
+        if config.latency_ms:
+            time.sleep(config.latency_ms / 1000.0)
 
-        def record(status: int) -> None:
+        def record(status: int) -> RequestRecord:
             # Log before writing, so a client that got its answer always sees the record.
-            self._record(RequestRecord(req.method, path, query, status, fault, h.headers, arrived))
-
-        if fault == "drop":
-            record(0)
-            self._answered(h)
-            h.close_connection = True
-            with contextlib.suppress(OSError):
-                h.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if fault in _FAULT_BODIES:
-            status, fbody = _FAULT_BODIES[fault]
-            headers = {"Content-Type": JSON_CT}
-            if fault == "429":
-                headers["Retry-After"] = str(cfg.retry_after)
-            record(status)
-            self._write(h, status, headers, fbody, head=req.method == "HEAD")
-            return
-        if fault == "html":
-            record(200)
-            self._write(
-                h, 200, {"Content-Type": "text/html"}, _HTML_PAGE, head=req.method == "HEAD"
+            rec = RequestRecord(
+                request.method, request.path, request.query, status, fault, handler.headers, arrived
             )
+            self._record(rec)
+            return rec
+
+        if fault is not None and self._answer_fault(handler, request, fault, config, record):
             return
         slow_rec: RequestRecord | None = None
         if fault == "slow":
             # Logged at once (status 0 until answered): the client has usually timed out and
             # moved on long before the answer is sent.
-            slow_rec = RequestRecord(req.method, path, query, 0, fault, h.headers, arrived)
-            self._record(slow_rec)
-            time.sleep(cfg.slow_seconds)
-
-        try:
-            resp = self.app.handle(req)
-        except Exception as exc:  # a bug in the simulator: report it loudly, answer 500
-            traceback.print_exc(file=sys.stderr)
-            resp = SandboxResponse.json(
-                500, {"detail": f"sandbox error: {type(exc).__name__}: {exc}"}
-            )
+            slow_rec = record(0)
+            time.sleep(config.slow_seconds)
+        response = self._app_response(request)
         if fault is None or fault == "slow":
             for hook in list(self.hooks):
-                hook(req, resp)
+                hook(request, response)
         if slow_rec is not None:
-            slow_rec.status = resp.status
+            slow_rec.status = response.status
         else:
-            record(resp.status)
-        rbody = resp.body
-        if not isinstance(rbody, (bytes, bytearray, memoryview)):
-            self._write_stream(
-                h,
-                resp.status,
-                resp.headers,
-                rbody,
-                truncate=fault == "truncate",
-                head=req.method == "HEAD",
+            record(response.status)
+        self._send(handler, response, truncate=fault == "truncate", head=request.method == "HEAD")
+
+    def _answer_fault(
+        self,
+        handler: _Handler,
+        request: SandboxRequest,
+        fault: str,
+        config: FaultConfig,
+        record: Callable[[int], RequestRecord],
+    ) -> bool:
+        """Perform a fault that replaces the answer ("drop", the error bodies, "html").
+
+        False for the faults that still let the app answer ("slow", "truncate").
+        """
+        head = request.method == "HEAD"
+        if fault == "drop":
+            record(0)
+            self._answered(handler)
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault in _FAULT_BODIES:
+            status, body = _FAULT_BODIES[fault]
+            headers = {"Content-Type": JSON_CT}
+            if fault == "429":
+                headers["Retry-After"] = str(config.retry_after)
+            record(status)
+            self._write(handler, status, headers, body, head=head)
+            return True
+        if fault == "html":
+            record(200)
+            self._write(handler, 200, {"Content-Type": "text/html"}, _HTML_PAGE, head=head)
+            return True
+        return False
+
+    def _app_response(self, request: SandboxRequest) -> SandboxResponse:
+        try:
+            return self.app.handle(request)
+        except Exception as exc:  # a bug in the simulator: report it loudly, answer 500
+            traceback.print_exc(file=sys.stderr)
+            return SandboxResponse.json(
+                500, {"detail": f"sandbox error: {type(exc).__name__}: {exc}"}
             )
-            return
-        if fault == "truncate":
-            self._write(h, resp.status, resp.headers, bytes(rbody), truncate=True)
-            return
-        self._write(h, resp.status, resp.headers, bytes(rbody), head=req.method == "HEAD")
+
+    def _send(
+        self, handler: _Handler, response: SandboxResponse, *, truncate: bool, head: bool
+    ) -> None:
+        body = response.body
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            self._write_stream(
+                handler, response.status, response.headers, body, truncate=truncate, head=head
+            )
+        elif truncate:
+            self._write(handler, response.status, response.headers, bytes(body), truncate=True)
+        else:
+            self._write(handler, response.status, response.headers, bytes(body), head=head)
 
     def _write(
         self,
-        h: _Handler,
+        handler: _Handler,
         status: int,
         headers: Mapping[str, str],
         body: bytes,
@@ -378,34 +404,27 @@ class SandboxServer:
         truncate: bool = False,
         head: bool = False,
     ) -> None:
-        parts = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nServer: {_Handler.server_version}\r\n"
-        ]
-        parts.append(f"Date: {formatdate(usegmt=True)}\r\n")
-        for k, v in headers.items():
-            if k.lower() in ("content-length", "connection"):
-                continue
-            parts.append(f"{k}: {v}\r\n")
+        parts = _status_and_headers(status, headers, skip=("content-length", "connection"))
         parts.append(f"Content-Length: {len(body)}\r\n")
         if truncate:
-            h.close_connection = True
-        if h.close_connection:
+            handler.close_connection = True
+        if handler.close_connection:
             parts.append("Connection: close\r\n")
         parts.append("\r\n")
         data = "".join(parts).encode("latin-1")
         if not head:
             data += body[: len(body) // 2] if truncate else body
-        self._answered(h)
+        self._answered(handler)
         try:
-            h.wfile.write(data)
+            handler.wfile.write(data)
             if truncate:
-                h.connection.shutdown(socket.SHUT_RDWR)
+                handler.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
-            h.close_connection = True
+            handler.close_connection = True
 
     def _write_stream(
         self,
-        h: _Handler,
+        handler: _Handler,
         status: int,
         headers: Mapping[str, str],
         body: Iterable[bytes],
@@ -420,71 +439,106 @@ class SandboxServer:
         iterator after the headers went out aborts the connection the same way (the client sees
         an incomplete body) and is printed to stderr.
         """
-        chunked = h.request_version != "HTTP/1.0"
+        chunked = handler.request_version != "HTTP/1.0"
         if not chunked or truncate:
-            h.close_connection = True
-        parts = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nServer: {_Handler.server_version}\r\n"
-        ]
-        parts.append(f"Date: {formatdate(usegmt=True)}\r\n")
-        for k, v in headers.items():
-            if k.lower() in ("content-length", "connection", "transfer-encoding"):
-                continue
-            parts.append(f"{k}: {v}\r\n")
+            handler.close_connection = True
+        parts = _status_and_headers(
+            status, headers, skip=("content-length", "connection", "transfer-encoding")
+        )
         if chunked:
             parts.append("Transfer-Encoding: chunked\r\n")
-        if h.close_connection:
+        if handler.close_connection:
             parts.append("Connection: close\r\n")
         parts.append("\r\n")
         head_bytes = "".join(parts).encode("latin-1")
-        it: Iterator[bytes] = iter(body)
+        chunks: Iterator[bytes] = iter(body)
         try:
             if head:
-                self._answered(h)
-                h.wfile.write(head_bytes)
-                return
-            if truncate:
-                limit = _STREAM_TRUNCATE_BYTES
-                buf: list[bytes] = []
-                size = 0
-                complete = True
-                for chunk in it:
-                    buf.append(chunk)
-                    size += len(chunk)
-                    if size >= 2 * limit:
-                        complete = False
-                        break
-                data = b"".join(buf)
-                data = data[: len(data) // 2] if complete else data[:limit]
-                self._answered(h)
-                h.wfile.write(head_bytes + (_frame(data) if chunked and data else data))
-                h.connection.shutdown(socket.SHUT_RDWR)
-                return
-            h.wfile.write(head_bytes)
-            for chunk in it:
-                if chunk:
-                    h.wfile.write(_frame(chunk) if chunked else chunk)
-            self._answered(h)
-            if chunked:
-                h.wfile.write(b"0\r\n\r\n")
+                self._answered(handler)
+                handler.wfile.write(head_bytes)
+            elif truncate:
+                self._write_stream_truncated(handler, head_bytes, chunks, chunked)
             else:
-                h.connection.shutdown(socket.SHUT_RDWR)
+                self._write_stream_body(handler, head_bytes, chunks, chunked)
         except OSError:
-            h.close_connection = True
+            handler.close_connection = True
         except Exception:  # a bug in the body generator, after the headers went out
             traceback.print_exc(file=sys.stderr)
-            h.close_connection = True
+            handler.close_connection = True
             with contextlib.suppress(OSError):
-                h.connection.shutdown(socket.SHUT_RDWR)
+                handler.connection.shutdown(socket.SHUT_RDWR)
         finally:
-            close = getattr(it, "close", None)
+            close = getattr(chunks, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):
                     close()
 
+    def _write_stream_body(
+        self, handler: _Handler, head_bytes: bytes, chunks: Iterator[bytes], chunked: bool
+    ) -> None:
+        handler.wfile.write(head_bytes)
+        for chunk in chunks:
+            if chunk:
+                handler.wfile.write(_frame(chunk) if chunked else chunk)
+        self._answered(handler)
+        if chunked:
+            handler.wfile.write(b"0\r\n\r\n")
+        else:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def _write_stream_truncated(
+        self, handler: _Handler, head_bytes: bytes, chunks: Iterator[bytes], chunked: bool
+    ) -> None:
+        """The "truncate" fault on a streamed body: half of it, at most the limit, then close."""
+        limit = _STREAM_TRUNCATE_BYTES
+        buffered: list[bytes] = []
+        size = 0
+        complete = True
+        for chunk in chunks:
+            buffered.append(chunk)
+            size += len(chunk)
+            if size >= 2 * limit:
+                complete = False
+                break
+        data = b"".join(buffered)
+        data = data[: len(data) // 2] if complete else data[:limit]
+        self._answered(handler)
+        handler.wfile.write(head_bytes + (_frame(data) if chunked and data else data))
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
 
 #: What the "truncate" fault sends of a streamed body: half of it, at most this many bytes.
 _STREAM_TRUNCATE_BYTES = 64 * 1024
+
+
+def _read_request(handler: _Handler) -> SandboxRequest:
+    path, sep, query_string = handler.path.partition("?")
+    query = parse_qs(query_string, keep_blank_values=True) if sep and query_string else {}
+    # Assumption: request bodies (form posts) come with a Content-Length: chunked request
+    # bodies are not read.
+    length = handler.headers.get("Content-Length")
+    body = b""
+    if length:
+        try:
+            body = handler.rfile.read(int(length))
+        except ValueError:
+            body = b""
+    return SandboxRequest(handler.command, path, query, handler.headers, body)
+
+
+def _status_and_headers(
+    status: int, headers: Mapping[str, str], skip: tuple[str, ...]
+) -> list[str]:
+    """Status line, Server, Date and the response's own headers but those in ``skip``
+    (lower-case names the writer sets itself)."""
+    parts = [
+        f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nServer: {_Handler.server_version}\r\n"
+    ]
+    parts.append(f"Date: {formatdate(usegmt=True)}\r\n")
+    parts.extend(
+        f"{name}: {value}\r\n" for name, value in headers.items() if name.lower() not in skip
+    )
+    return parts
 
 
 def _frame(chunk: bytes) -> bytes:

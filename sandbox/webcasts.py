@@ -40,7 +40,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from .faults import FaultConfig
-from .server import SandboxRequest, SandboxResponse, SandboxServer
+from .server import SandboxRequest, SandboxResponse, SandboxServer, json_text
 
 API_VERSION = "2.0"
 DEFAULT_USERNAME = "reports@example.com"
@@ -1218,7 +1218,7 @@ class WebcastsAPI:
         result["returnCode"] = code
         result[payload_key] = "\x00PAYLOAD\x00"
         env["result"] = result
-        text = _dumps({self._json_root: env})
+        text = json_text({self._json_root: env})
         before, _, after = text.partition('"\\u0000PAYLOAD\\u0000"')
         return before, after
 
@@ -1240,7 +1240,7 @@ class WebcastsAPI:
         if fmt_kind == "json":
             before, after = self._json_env_parts("GMT", now, err.code, e["element"])
             payload = {e["code"]: self._num(err.code), e["message"]: err.message}
-            body = (before + _dumps(payload) + after).encode()
+            body = (before + json_text(payload) + after).encode()
             return SandboxResponse(200, body, {"Content-Type": CONTENT_TYPES["json"]})
         head = self._xml_head.replace("\x00DT\x00", now).replace("\x00TZ\x00", "GMT")
         el = e["element"]
@@ -1333,7 +1333,7 @@ class WebcastsAPI:
             success = env["result"]["success"]
             success["sessionid"]["value"] = si
             success["userid"]["value"] = ui
-            body = _dumps({self._json_root: env}).encode()
+            body = json_text({self._json_root: env}).encode()
             return SandboxResponse(200, body, {"Content-Type": CONTENT_TYPES["json"]})
         xml = self.fixtures["login.xml"]
         xml = re.sub(r"(<currentDateTime>)[^<]*", lambda m: m.group(1) + now, xml, count=1)
@@ -1370,7 +1370,7 @@ class WebcastsAPI:
                 {k: self._num(v) if isinstance(v, int) else v for k, v in r.items()} for r in rows
             ]
             payload = {shape["list"]: self._jlist(shape["item"], items)}
-            body = (before + _dumps(payload) + after).encode()
+            body = (before + json_text(payload) + after).encode()
             return SandboxResponse(200, body, {"Content-Type": CONTENT_TYPES["json"]})
         item = shape["item"]
         parts = [self._xml_open("GMT", now), f"<{shape['list']}>"]
@@ -1589,7 +1589,7 @@ class WebcastsAPI:
         return obj
 
     def _json_renderer(self, ev: Event, fmt: TimeFormatter) -> Callable[[Registrant], str]:
-        """Fast JSON text of one attendee: the same text as ``_dumps(self.attendee_json(r))``
+        """Fast JSON text of one attendee: the same text as ``json_text(self.attendee_json(r))``
         (the reference implementation), with per-persona parts serialised once."""
         rep, a = self._rep, self._attr
         collapse = self.json_collapse_single_lists
@@ -1599,7 +1599,7 @@ class WebcastsAPI:
         def js(v: str) -> str:
             out = jcache.get(v)
             if out is None:
-                out = jcache[v] = _dumps(v)
+                out = jcache[v] = json_text(v)
             return out
 
         def jlist(item: str, elems: list[str]) -> str:
@@ -1612,16 +1612,16 @@ class WebcastsAPI:
 
         def tmpl(pairs: list[tuple[str, str]]) -> str:
             """A str.format template of one JSON object; values are inserted already encoded."""
-            body = ",".join(f"{_dumps(k)}:{v}" for k, v in pairs)
+            body = ",".join(f"{json_text(k)}:{v}" for k, v in pairs)
             return "{{" + body.replace("{", "{{").replace("}", "}}").replace("\x00", "{}") + "}}"
 
-        email_key = _dumps(a + rep["email_attribute"])
+        email_key = json_text(a + rep["email_attribute"])
         container, types, sf = self._t_sess
         sess_t = [
             (
                 kind,
-                _dumps(sl),
-                _dumps(si),
+                json_text(sl),
+                json_text(si),
                 tmpl([(sf["start"], '"\x00"'), (sf["end"], '"\x00"'), (sf["duration"], "\x00")]),
             )
             for kind, sl, si in types
@@ -1638,8 +1638,8 @@ class WebcastsAPI:
                 (svf["answered_at"], '"\x00"'),
             ]
         )
-        k_container, k_q, k_s = _dumps(container), _dumps(ql), _dumps(svl)
-        j_qi, j_svi = _dumps(qi), _dumps(svi)
+        k_container, k_q, k_s = json_text(container), json_text(ql), json_text(svl)
+        j_qi, j_svi = json_text(qi), json_text(svi)
         cache: dict[int, tuple[str, str]] = {}
         date_key = rep["fields"].get("registration_date")
 
@@ -1650,7 +1650,7 @@ class WebcastsAPI:
                 del obj[k]
             if date_key is not None:
                 obj[date_key] = "\x00"
-            text = _dumps(obj)[1:-1]  # the members, without braces
+            text = json_text(obj)[1:-1]  # the members, without braces
             pre, _, post = text.partition('"\\u0000"')
             parts = cache[r.persona] = (pre, post)
             return parts
@@ -1682,13 +1682,13 @@ class WebcastsAPI:
         ev = q.event
         rep = self._rep
         before, after = self._json_env_parts(q.tz_name, now, RC_SUCCESS, "success")
-        head = _dumps({rep["ei"]: self._num(ev.ei), rep["title"]: ev.title})[:-1]
+        head = json_text({rep["ei"]: self._num(ev.ei), rep["title"]: ev.title})[:-1]
         it = self._selected(q)
         fmt = q.formatter
         render = self._json_renderer(ev, fmt)
         first = list(islice(it, 2))  # look ahead: 0/1 items may collapse
-        item = _dumps(rep["item"])
-        prefix = f"{before}{head},{_dumps(rep['list'])}:"
+        item = json_text(rep["item"])
+        prefix = f"{before}{head},{json_text(rep['list'])}:"
         if self.json_collapse_single_lists and len(first) < 2:
             if not first:
                 yield f'{prefix}""}}{after}'
@@ -1773,10 +1773,6 @@ def _encode_chunks(gen: Iterator[str]) -> Iterator[bytes]:
         close = getattr(gen, "close", None)
         if close is not None:
             close()
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def start_webcasts_sandbox(
