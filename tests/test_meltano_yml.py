@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text())
 EXTRACTORS = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["extractors"]}
 LOADERS = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["loaders"]}

@@ -15,8 +15,9 @@ import pytest
 
 from sandbox import CastDataset, FaultConfig, start_cast_sandbox
 from tap_cast.tap import TapCast
-from tests.cast.conftest import API_KEY, ORG, cast_config
-from tests.conftest import run_tap
+from tests.helpers import CAST_API_KEY as API_KEY
+from tests.helpers import CAST_ORG as ORG
+from tests.helpers import cast_config, run_tap
 
 
 @pytest.fixture

@@ -11,21 +11,10 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tap_cast.tap import TapCast
-from tests.cast.conftest import API_KEY
-from tests.conftest import run_tap
+from tests.helpers import CAST_API_KEY as API_KEY
+from tests.helpers import catalog_selecting, run_tap
 
 LISTING = "/generation"
-
-
-def catalog_only(config: dict, stream: str) -> dict:
-    others = {
-        "campaigns",
-        "campaign_analytics",
-        "campaign_timeline",
-        "analytics_events",
-        "cross_campaign_summary",
-    } - {stream}
-    return {**config, "stream_maps": {name: None for name in others}}
 
 
 def test_retry_after_is_honoured(cast_sandbox, config):
@@ -33,7 +22,9 @@ def test_retry_after_is_honoured(cast_sandbox, config):
     server.faults.retry_after = 1
     server.script("/cross_campaign_analytics_summary", ["429"])
     run = run_tap(
-        TapCast, catalog_only({**config, "retry_base_seconds": 0}, "cross_campaign_summary")
+        TapCast,
+        {**config, "retry_base_seconds": 0},
+        catalog=catalog_selecting(TapCast, config, "cross_campaign_summary"),
     )
     hits = [r for r in server.requests if "/cross_campaign_analytics_summary" in r.path]
     assert [r.status for r in hits[:2]] == [429, 200]
@@ -46,7 +37,11 @@ def test_transient_faults_are_retried_without_loss(cast_sandbox, cast_dataset, c
     server, _ = cast_sandbox
     faults = ["429-no-retry-after", "500", "502", "503", "drop", "truncate", "html"]
     server.script("/analytics_events", faults)
-    run = run_tap(TapCast, catalog_only({**config, "max_retries": 8}, "analytics_events"))
+    run = run_tap(
+        TapCast,
+        {**config, "max_retries": 8},
+        catalog=catalog_selecting(TapCast, config, "analytics_events"),
+    )
     injected = [r for r in server.requests if r.fault]
     assert [r.fault for r in injected] == faults
     expected = len(cast_dataset.ground_truth()["analytics_events"])
@@ -58,7 +53,11 @@ def test_timeout_is_retried(cast_sandbox, config):
     server, _ = cast_sandbox
     server.faults.slow_seconds = 3
     server.script("/cross_campaign_analytics_summary", ["slow"])
-    run = run_tap(TapCast, catalog_only({**config, "request_timeout": 1}, "cross_campaign_summary"))
+    run = run_tap(
+        TapCast,
+        {**config, "request_timeout": 1},
+        catalog=catalog_selecting(TapCast, config, "cross_campaign_summary"),
+    )
     assert len(run.records("cross_campaign_summary")) > 0
 
 
@@ -66,7 +65,11 @@ def test_persistent_5xx_fails_naming_stream_and_partition(cast_sandbox, cast_dat
     server, _ = cast_sandbox
     server.script("/cross_campaign_analytics_summary", ["503"] * 10)
     with pytest.raises(FatalAPIError) as err:
-        run_tap(TapCast, catalog_only({**config, "max_retries": 2}, "cross_campaign_summary"))
+        run_tap(
+            TapCast,
+            {**config, "max_retries": 2},
+            catalog=catalog_selecting(TapCast, config, "cross_campaign_summary"),
+        )
     message = str(err.value)
     assert "cross_campaign_summary" in message
     assert "cast_id=" in message
@@ -79,7 +82,11 @@ def test_html_page_with_200_is_a_clear_error(cast_sandbox, config):
     server, _ = cast_sandbox
     server.script("/cross_campaign_analytics_summary", ["html"] * 10)
     with pytest.raises(FatalAPIError) as err:
-        run_tap(TapCast, catalog_only({**config, "max_retries": 1}, "cross_campaign_summary"))
+        run_tap(
+            TapCast,
+            {**config, "max_retries": 1},
+            catalog=catalog_selecting(TapCast, config, "cross_campaign_summary"),
+        )
     assert "not JSON" in str(err.value)
     assert "text/html" in str(err.value)
 
@@ -211,7 +218,7 @@ def test_unparsable_timestamp_stops_naming_stream_partition_and_field(cast_sandb
 
     server.hooks.append(break_event_at)
     with pytest.raises(FatalAPIError) as err:
-        run_tap(TapCast, catalog_only(config, "analytics_events"))
+        run_tap(TapCast, config, catalog=catalog_selecting(TapCast, config, "analytics_events"))
     message = str(err.value)
     assert "stream 'analytics_events'" in message
     assert "generation_id=" in message
@@ -230,7 +237,7 @@ def test_unknown_vendor_fields_are_kept(cast_sandbox, config):
             response.body = json.dumps(body).encode()
 
     server.hooks.append(add_field)
-    run = run_tap(TapCast, catalog_only(config, "analytics_events"))
+    run = run_tap(TapCast, config, catalog=catalog_selecting(TapCast, config, "analytics_events"))
     rows = run.records("analytics_events")
     assert rows
     assert all(row["unmapped_fields"] == {"scene_name": "Intro"} for row in rows)

@@ -21,8 +21,7 @@ from singer_sdk.singerlib import RecordMessage, StateMessage
 from tap_cast.streams import event_key
 from tap_cast.tap import TapCast
 from tap_common.tap import SingerWriter
-from tests.conftest import run_tap
-from tests.reliability.test_hostile import events_only, rewrite_events
+from tests.helpers import catalog_selecting, rewrite_events, run_tap
 
 
 def schemas(run) -> dict[str, dict]:
@@ -46,7 +45,7 @@ def test_every_record_matches_its_schema(cast_sandbox, config):
     assert run.records("analytics_events")
 
 
-def test_non_text_values_in_text_columns_land_as_text(cast_sandbox, config):
+def test_non_text_values_in_text_columns_land_as_text(cast_sandbox, config, events_catalog):
     server, _ = cast_sandbox
 
     def mistype(event):
@@ -56,7 +55,7 @@ def test_non_text_values_in_text_columns_land_as_text(cast_sandbox, config):
         event["os_name"] = 1.5
 
     rewrite_events(server, mistype)
-    run = run_tap(TapCast, events_only({**config, "event_types": ["view"]}))
+    run = run_tap(TapCast, {**config, "event_types": ["view"]}, catalog=events_catalog)
     rows = run.records("analytics_events")
     assert rows
     assert {row["contact_id"] for row in rows} == {"12345"}
@@ -67,14 +66,11 @@ def test_non_text_values_in_text_columns_land_as_text(cast_sandbox, config):
 
 
 def test_deselected_property_is_not_emitted(cast_sandbox, config):
-    catalog = TapCast(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if entry["tap_stream_id"] == "analytics_events" and item["breadcrumb"] == [
-                "properties",
-                "contact_email",
-            ]:
-                item["metadata"]["selected"] = False
+    streams = ("campaigns", "campaign_analytics", "campaign_timeline", "analytics_events")
+    streams += ("cross_campaign_summary",)
+    catalog = catalog_selecting(
+        TapCast, config, *streams, deselect={"analytics_events": ["contact_email"]}
+    )
     run = run_tap(TapCast, config, catalog=catalog)
     rows = run.records("analytics_events")
     assert rows

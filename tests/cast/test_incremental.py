@@ -6,15 +6,9 @@ import json
 import math
 
 from tap_cast.tap import TapCast
-from tests.conftest import run_tap
+from tests.helpers import run_tap
 
 EVENTS_PATH = "/analytics_events"
-
-
-def events_only(config: dict) -> dict:
-    """A catalog-free way to run one stream: stream maps drop the others."""
-    others = ["campaigns", "campaign_analytics", "campaign_timeline", "cross_campaign_summary"]
-    return {**config, "stream_maps": {name: None for name in others}}
 
 
 def first_partition(dataset) -> tuple[int, str]:
@@ -42,12 +36,16 @@ def full_scan_pages(dataset, event_types, page_size: int) -> int:
     )
 
 
-def test_exact_multiple_of_page_size_needs_no_extra_request(cast_sandbox, cast_dataset, config):
+def test_exact_multiple_of_page_size_needs_no_extra_request(
+    cast_sandbox, cast_dataset, config, events_catalog
+):
     server, _ = cast_sandbox
     sizes = partition_sizes(cast_dataset, ["view"])
     page_size = max(sizes.values()) // 2
     assert any(n and n % page_size == 0 and n > page_size for n in sizes.values())
-    run_tap(TapCast, events_only({**config, "event_types": ["view"], "page_size": page_size}))
+    run_tap(
+        TapCast, {**config, "event_types": ["view"], "page_size": page_size}, catalog=events_catalog
+    )
     for (_cast_id, generation_id, _), n in sizes.items():
         pages = [
             int(r.query["page"][0])
@@ -57,7 +55,7 @@ def test_exact_multiple_of_page_size_needs_no_extra_request(cast_sandbox, cast_d
         assert pages == list(range(1, max(1, math.ceil(n / page_size)) + 1)), (n, pages)
 
 
-def test_empty_last_page_ends_paging(cast_sandbox, cast_dataset, config):
+def test_empty_last_page_ends_paging(cast_sandbox, cast_dataset, config, events_catalog):
     """A count that overstates the rows: the empty page after the real ones ends paging."""
     server, _ = cast_sandbox
 
@@ -68,7 +66,9 @@ def test_empty_last_page_ends_paging(cast_sandbox, cast_dataset, config):
             response.body = json.dumps(body).encode()
 
     server.hooks.append(overstate_count)
-    run = run_tap(TapCast, events_only({**config, "event_types": ["play"], "page_size": 20}))
+    run = run_tap(
+        TapCast, {**config, "event_types": ["play"], "page_size": 20}, catalog=events_catalog
+    )
     pages = [r for r in server.requests if EVENTS_PATH in r.path]
     per_partition = {r.path for r in pages}
     # 30 events: pages 1 and 2 hold them, page 3 is empty and ends the partition.
@@ -79,7 +79,9 @@ def test_empty_last_page_ends_paging(cast_sandbox, cast_dataset, config):
     assert len(run.records("analytics_events")) == len(truth)
 
 
-def test_count_growing_between_pages_loses_nothing(cast_sandbox, cast_dataset, config):
+def test_count_growing_between_pages_loses_nothing(
+    cast_sandbox, cast_dataset, config, events_catalog
+):
     server, api = cast_sandbox
     cast_id, generation_id = first_partition(cast_dataset)
     original = [
@@ -94,7 +96,9 @@ def test_count_growing_between_pages_loses_nothing(cast_sandbox, cast_dataset, c
             added.extend(api.dataset.add_events(cast_id, generation_id, "view", 7))
 
     server.hooks.append(add_after_first_page)
-    run = run_tap(TapCast, events_only({**config, "event_types": ["view"], "page_size": 10}))
+    run = run_tap(
+        TapCast, {**config, "event_types": ["view"], "page_size": 10}, catalog=events_catalog
+    )
     rows = [r for r in run.records("analytics_events") if r["generation_id"] == generation_id]
     seen = {(r["event_at"][:19], r["contact_id"], r["ip_address"]) for r in rows}
     for event in original:
@@ -105,13 +109,15 @@ def test_count_growing_between_pages_loses_nothing(cast_sandbox, cast_dataset, c
     assert len(rows) >= len(original)
 
 
-def test_second_run_emits_nothing_old_and_new_events_once(cast_sandbox, cast_dataset, config):
+def test_second_run_emits_nothing_old_and_new_events_once(
+    cast_sandbox, cast_dataset, config, events_catalog
+):
     _server, api = cast_sandbox
-    cfg = events_only(config)
-    first = run_tap(TapCast, cfg)
+    cfg = config
+    first = run_tap(TapCast, cfg, catalog=events_catalog)
     assert first.records("analytics_events")
 
-    second = run_tap(TapCast, cfg, state=first.final_state)
+    second = run_tap(TapCast, cfg, catalog=events_catalog, state=first.final_state)
     assert second.records("analytics_events") == []
 
     cast_id, generation_id = first_partition(cast_dataset)
@@ -123,18 +129,18 @@ def test_second_run_emits_nothing_old_and_new_events_once(cast_sandbox, cast_dat
     # Two new events: one in the very second of the bookmark, one later.
     new = api.dataset.add_events(cast_id, generation_id, "action", 1, at=newest)
     new += api.dataset.add_events(cast_id, generation_id, "action", 1)
-    third = run_tap(TapCast, cfg, state=second.final_state)
+    third = run_tap(TapCast, cfg, catalog=events_catalog, state=second.final_state)
     rows = third.records("analytics_events")
     assert sorted((r["event_at"][:19], r["contact_id"]) for r in rows) == sorted(
         (e["event_at"][:19], e["contact_id"]) for e in new
     )
 
-    fourth = run_tap(TapCast, cfg, state=third.final_state)
+    fourth = run_tap(TapCast, cfg, catalog=events_catalog, state=third.final_state)
     assert fourth.records("analytics_events") == []
 
 
-def test_bookmark_per_partition(cast_sandbox, config):
-    run = run_tap(TapCast, events_only({**config, "event_types": ["view", "play"]}))
+def test_bookmark_per_partition(cast_sandbox, config, events_catalog):
+    run = run_tap(TapCast, {**config, "event_types": ["view", "play"]}, catalog=events_catalog)
     partitions = run.final_state["bookmarks"]["analytics_events"]["partitions"]
     contexts = {
         (p["context"]["cast_id"], p["context"]["generation_id"], p["context"]["event_type"])
@@ -147,16 +153,18 @@ def test_bookmark_per_partition(cast_sandbox, config):
         assert partition["bookmark_event_keys"]
 
 
-def test_early_stop_makes_fewer_requests_than_a_full_scan(cast_sandbox, cast_dataset, config):
+def test_early_stop_makes_fewer_requests_than_a_full_scan(
+    cast_sandbox, cast_dataset, config, events_catalog
+):
     server, api = cast_sandbox
-    cfg = events_only({**config, "page_size": 5})
-    first = run_tap(TapCast, cfg)
+    cfg = {**config, "page_size": 5}
+    first = run_tap(TapCast, cfg, catalog=events_catalog)
     full_scan = server.count(EVENTS_PATH)
 
     cast_id, generation_id = first_partition(cast_dataset)
     api.dataset.add_events(cast_id, generation_id, "view", 3)
     server.reset_log()
-    second = run_tap(TapCast, cfg, state=first.final_state)
+    second = run_tap(TapCast, cfg, catalog=events_catalog, state=first.final_state)
     incremental = server.count(EVENTS_PATH)
 
     assert len(second.records("analytics_events")) == 3
@@ -166,16 +174,18 @@ def test_early_stop_makes_fewer_requests_than_a_full_scan(cast_sandbox, cast_dat
     assert incremental < full_scan / 3
 
 
-def test_unordered_pages_fall_back_to_a_full_scan(cast_sandbox, cast_dataset, config):
+def test_unordered_pages_fall_back_to_a_full_scan(
+    cast_sandbox, cast_dataset, config, events_catalog
+):
     server, api = cast_sandbox
-    cfg = events_only({**config, "page_size": 5, "event_types": ["view"]})
-    first = run_tap(TapCast, cfg)
+    cfg = {**config, "page_size": 5, "event_types": ["view"]}
+    first = run_tap(TapCast, cfg, catalog=events_catalog)
 
     api.event_order = "shuffled"
     cast_id, generation_id = first_partition(cast_dataset)
     new = api.dataset.add_events(cast_id, generation_id, "view", 4)
     server.reset_log()
-    second = run_tap(TapCast, cfg, state=first.final_state)
+    second = run_tap(TapCast, cfg, catalog=events_catalog, state=first.final_state)
 
     assert server.count(EVENTS_PATH) == full_scan_pages(cast_dataset, ["view"], 5), (
         "must read every page when the order is broken"
@@ -185,10 +195,10 @@ def test_unordered_pages_fall_back_to_a_full_scan(cast_sandbox, cast_dataset, co
     )
 
 
-def test_start_date_filters_a_first_run(cast_sandbox, cast_dataset, config):
+def test_start_date_filters_a_first_run(cast_sandbox, cast_dataset, config, events_catalog):
     events = cast_dataset.ground_truth()["analytics_events"]
     times = sorted(e["event_at"] for e in events)
     cutoff = times[len(times) // 2]
-    run = run_tap(TapCast, events_only({**config, "start_date": cutoff + "Z"}))
+    run = run_tap(TapCast, {**config, "start_date": cutoff + "Z"}, catalog=events_catalog)
     expected = [e for e in events if e["event_at"] >= cutoff]
     assert len(run.records("analytics_events")) == len(expected)

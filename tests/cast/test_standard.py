@@ -1,22 +1,22 @@
-"""The Singer SDK's standard tap tests for tap-cast, against a sandbox started for this module."""
+"""The Singer SDK's standard tap tests for tap-cast, against a sandbox started when they run."""
 
 from __future__ import annotations
 
-import atexit
 import json
+import typing as t
 
-from singer_sdk.testing import get_tap_test_class
+import pytest
 
 from sandbox import CastDataset, start_cast_sandbox
 from tap_cast.tap import TapCast
-from tests.cast.conftest import API_KEY, ORG, cast_config
-
-# The factory needs the config when the class is built, so the sandbox starts at import.
-_dataset = CastDataset(
-    seed=3, casts=1, campaigns_per_cast=2, events_per_type=12, org_slug=ORG, api_key=API_KEY
+from tests.helpers import (
+    CAST_API_KEY,
+    CAST_ORG,
+    NO_SERVER,
+    cast_config,
+    standard_runner,
+    standard_tests,
 )
-_server, _api = start_cast_sandbox(_dataset)
-atexit.register(_server.stop)
 
 
 def _add_unknown_field(request, response):
@@ -28,9 +28,28 @@ def _add_unknown_field(request, response):
         response.body = json.dumps(body).encode()
 
 
-_server.hooks.append(_add_unknown_field)
+@pytest.fixture(scope="module")
+def standard_config() -> t.Iterator[dict]:
+    dataset = CastDataset(
+        seed=3,
+        casts=1,
+        campaigns_per_cast=2,
+        events_per_type=12,
+        org_slug=CAST_ORG,
+        api_key=CAST_API_KEY,
+    )
+    server, _api = start_cast_sandbox(dataset)
+    server.hooks.append(_add_unknown_field)
+    yield cast_config(server, dataset, page_size=5)
+    server.stop()
 
-TestTapCast = get_tap_test_class(
-    tap_class=TapCast,
-    config=cast_config(_server, _dataset, page_size=5),
-)
+
+# The factory lists the streams when the class is built: a config without a server will do.
+_STANDARD = {"api_key": CAST_API_KEY, "org_slug": CAST_ORG, "cast_ids": [1], "base_url": NO_SERVER}
+
+
+class TestTapCast(standard_tests(TapCast, _STANDARD)):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def runner(cls, standard_config):
+        return standard_runner(TapCast, standard_config)

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from tap_cast.tap import TapCast
-from tests.conftest import run_tap
+from tests.helpers import run_tap
 
 STREAM_KEYS = {
     "campaigns": ("id",),

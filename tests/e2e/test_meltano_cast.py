@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from sandbox import CastDataset, start_cast_sandbox
-from tests.cast.conftest import API_KEY, ORG
+from tests.helpers import CAST_API_KEY as API_KEY
+from tests.helpers import CAST_ORG as ORG
 
 pytestmark = pytest.mark.e2e
 

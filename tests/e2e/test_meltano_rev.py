@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from sandbox import RevDataset, start_rev_sandbox
-from tests.rev.conftest import API_KEY, SECRET
+from tests.helpers import REV_API_KEY as API_KEY
+from tests.helpers import REV_SECRET as SECRET
 
 pytestmark = pytest.mark.e2e
 

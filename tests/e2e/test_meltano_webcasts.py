@@ -6,7 +6,8 @@ import duckdb
 import pytest
 
 from sandbox import WebcastsDataset, start_webcasts_sandbox
-from tests.webcasts.conftest import PASSWORD, USERNAME
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import WEBCASTS_USERNAME as USERNAME
 
 pytestmark = pytest.mark.e2e
 

@@ -10,13 +10,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from sandbox import start_cast_sandbox, start_rev_sandbox, start_webcasts_sandbox
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "S3CRET-value-never-printed"
 
 VALID = {

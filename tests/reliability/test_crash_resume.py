@@ -30,11 +30,11 @@ from sandbox import (
     start_rev_sandbox,
     start_webcasts_sandbox,
 )
-from tests.cast.conftest import API_KEY, ORG
-from tests.e2e.conftest import MELTANO, ROOT
-from tests.rev.conftest import API_KEY as REV_API_KEY
-from tests.rev.conftest import SECRET as REV_SECRET
-from tests.webcasts.conftest import PASSWORD, USERNAME
+from tests.helpers import CAST_API_KEY as API_KEY
+from tests.helpers import CAST_ORG as ORG
+from tests.helpers import MELTANO, REV_API_KEY, REV_SECRET, ROOT
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import WEBCASTS_USERNAME as USERNAME
 
 pytestmark = pytest.mark.e2e
 

@@ -15,12 +15,11 @@ from sandbox import (
 )
 from tap_cast.tap import TapCast
 from tap_webcasts.tap import TapWebcasts
-from tests.cast.conftest import API_KEY, ORG, cast_config
-from tests.conftest import run_tap
-from tests.rev.conftest import STREAMS as REV_STREAMS
-from tests.rev.conftest import make_dataset as rev_dataset
-from tests.rev.conftest import start as start_rev
-from tests.webcasts.conftest import PASSWORD, USERNAME, webcasts_config
+from tests.helpers import CAST_API_KEY as API_KEY
+from tests.helpers import CAST_ORG as ORG
+from tests.helpers import REV_STREAMS, cast_config, rev_dataset, run_tap, start_rev, webcasts_config
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import WEBCASTS_USERNAME as USERNAME
 
 # The transient faults real APIs show: 5xx, 429 with and without Retry-After, responses
 # slower than the timeout, dropped connections and truncated bodies.

@@ -18,31 +18,16 @@ import pytest
 from sandbox import WebcastsDataset, start_webcasts_sandbox
 from tap_cast.tap import TapCast
 from tap_webcasts.tap import TapWebcasts
-from tests.conftest import run_tap
-from tests.webcasts.conftest import PASSWORD, USERNAME, webcasts_config
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import WEBCASTS_USERNAME as USERNAME
+from tests.helpers import rewrite_events, run_tap, webcasts_config
 
 EVENTS = "/analytics_events"
 
 
-def rewrite_events(server, change) -> None:
-    """Apply ``change(event)`` to every analytics event the sandbox serves."""
-
-    def hook(request, response):
-        if EVENTS in request.path:
-            body = json.loads(response.body)
-            for event in body["results"]:
-                change(event)
-            response.body = json.dumps(body).encode()
-
-    server.hooks.append(hook)
-
-
-def events_only(config: dict) -> dict:
-    others = ("campaigns", "campaign_analytics", "campaign_timeline", "cross_campaign_summary")
-    return {**config, "stream_maps": dict.fromkeys(others)}
-
-
-def test_understated_count_loses_nothing(cast_sandbox, cast_dataset, config, caplog):
+def test_understated_count_loses_nothing(
+    cast_sandbox, cast_dataset, config, caplog, events_catalog
+):
     server, _ = cast_sandbox
 
     def understate(request, response):
@@ -52,14 +37,14 @@ def test_understated_count_loses_nothing(cast_sandbox, cast_dataset, config, cap
             response.body = json.dumps(body).encode()
 
     server.hooks.append(understate)
-    run = run_tap(TapCast, events_only({**config, "page_size": 7}))
+    run = run_tap(TapCast, {**config, "page_size": 7}, catalog=events_catalog)
     assert len(run.records("analytics_events")) == len(
         cast_dataset.ground_truth()["analytics_events"]
     )
     assert "instead of trusting it" in caplog.text
 
 
-def test_huge_strings_and_unicode_pass_through(cast_sandbox, config):
+def test_huge_strings_and_unicode_pass_through(cast_sandbox, config, events_catalog):
     server, _ = cast_sandbox
     huge = "Zoë 🚀 " * 200_000  # 1.4 MB of mixed-width unicode
 
@@ -67,16 +52,16 @@ def test_huge_strings_and_unicode_pass_through(cast_sandbox, config):
         event["contact_name"] = huge
 
     rewrite_events(server, enlarge)
-    run = run_tap(TapCast, events_only({**config, "event_types": ["view"]}))
+    run = run_tap(TapCast, {**config, "event_types": ["view"]}, catalog=events_catalog)
     rows = run.records("analytics_events")
     assert rows
     assert all(row["contact_name"] == huge for row in rows)
 
 
-def test_missing_optional_field_lands_as_null(cast_sandbox, cast_dataset, config):
+def test_missing_optional_field_lands_as_null(cast_sandbox, cast_dataset, config, events_catalog):
     server, _ = cast_sandbox
     rewrite_events(server, lambda event: event.pop("contact_phone"))
-    run = run_tap(TapCast, events_only(config))
+    run = run_tap(TapCast, config, catalog=events_catalog)
     rows = run.records("analytics_events")
     assert len(rows) == len(cast_dataset.ground_truth()["analytics_events"])
     assert all(row.get("contact_phone") is None for row in rows)
@@ -90,10 +75,12 @@ def test_missing_optional_field_lands_as_null(cast_sandbox, cast_dataset, config
     ],
     ids=["missing key field", "wrong type"],
 )
-def test_missing_or_mistyped_key_field_stops_clearly(cast_sandbox, config, change, expected):
+def test_missing_or_mistyped_key_field_stops_clearly(
+    cast_sandbox, config, change, expected, events_catalog
+):
     server, _ = cast_sandbox
     rewrite_events(server, change)
-    run = run_tap(TapCast, events_only(config), expect_error=True)
+    run = run_tap(TapCast, config, catalog=events_catalog, expect_error=True)
     message = str(run.error)
     assert "stream 'analytics_events'" in message
     assert "generation_id=" in message

@@ -26,15 +26,15 @@ from sandbox import (
     start_webcasts_sandbox,
 )
 from sandbox.faults import FAULT_KINDS
-from tests.cast.conftest import API_KEY as CAST_KEY
-from tests.cast.conftest import ORG
-from tests.rev.conftest import API_KEY as REV_KEY
-from tests.rev.conftest import SECRET as REV_SECRET
-from tests.webcasts.conftest import PASSWORD, USERNAME
+from tests.helpers import CAST_API_KEY as CAST_KEY
+from tests.helpers import CAST_ORG as ORG
+from tests.helpers import REV_API_KEY as REV_KEY
+from tests.helpers import REV_SECRET, ROOT
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import WEBCASTS_USERNAME as USERNAME
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 RETRYING = {"retry_base_seconds": 0, "max_retries": 12, "request_timeout": 1}
 
 

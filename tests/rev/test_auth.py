@@ -6,7 +6,11 @@ from __future__ import annotations
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
-from tests.rev.conftest import PASSWORD, SECRET, SEQUENTIAL, USERNAME, Rev
+from tap_rev_webcast.tap import TapRevWebcast
+from tests.helpers import REV_PASSWORD as PASSWORD
+from tests.helpers import REV_SECRET as SECRET
+from tests.helpers import REV_USERNAME as USERNAME
+from tests.helpers import SEQUENTIAL, Rev, catalog_selecting
 
 LOGIN = "/api/v2/authenticate"
 REPORTS = ("/comments", "/poll-results", "/questions", "/reactions", "/post-event-report")
@@ -129,7 +133,7 @@ def test_a_login_that_fails_with_5xx_is_retried(rev: Rev):
 def test_username_and_password_log_in_at_user_login(rev: Rev, capture_logs):
     config = rev.config(username=USERNAME, password=PASSWORD)
     del config["api_key"], config["secret"]
-    run = rev.run(config, catalog=rev.catalog("webcasts", "comments", config=config))
+    run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts", "comments"))
     assert rev.api.count("/api/v2/user/login") == 1
     assert rev.api.count(LOGIN) == 0
     assert run.records("comments")

@@ -22,8 +22,9 @@ from sandbox.rev import RevAPI, start_rev_sandbox
 from tap_rev_webcast.auth import ApiKeyLogin, RevAuthenticator
 from tap_rev_webcast.ratelimit import SAFETY_MARGIN, RateLimiter, SystemClock
 from tap_rev_webcast.tap import TapRevWebcast
-from tests.conftest import TapRun, run_tap
-from tests.rev.conftest import API_KEY, SECRET, make_dataset, rev_config
+from tests.helpers import REV_API_KEY as API_KEY
+from tests.helpers import REV_SECRET as SECRET
+from tests.helpers import TapRun, catalog_selecting, rev_config, rev_dataset, run_tap
 
 LOGIN = "/api/v2/authenticate"
 LOGGER = logging.getLogger("tests.rev.concurrency")
@@ -62,7 +63,7 @@ class LiveRev(t.NamedTuple):
 def live_rev() -> t.Iterator[LiveRev]:
     # 10 webcasts x runs 0 and 1, multi-page session reports, 5 ms per response; the
     # sandbox answers 429 as soon as the tap exceeds the limits it was given.
-    dataset = make_dataset(webcasts=10, sessions=600)
+    dataset = rev_dataset(webcasts=10, sessions=600)
     server, api = start_rev_sandbox(dataset, faults=FaultConfig(latency_ms=5))
     api.rate_limits = dict(LIMITS)
     yield LiveRev(server, api)
@@ -102,20 +103,12 @@ def test_same_records_order_and_state_as_sequential(live_rev: LiveRev):
     assert not [c for c in rev.report_calls() if c.path.split("/")[-2] in skipped]
 
 
-def select(rev: LiveRev, *streams: str) -> dict:
-    """A catalog that selects only ``streams``."""
-    catalog = TapRevWebcast(config=rev.config(), validate_config=False).catalog_dict
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if item["breadcrumb"] == []:
-                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
-
-
 def test_the_summary_alone_is_fetched_ahead_too(live_rev: LiveRev):
     """Without attendee_sessions, the summary stream reads the first pages itself."""
     rev = live_rev
-    catalog = select(rev, "webcast_attendance_summary", "poll_results", "poll_answers")
+    catalog = catalog_selecting(
+        TapRevWebcast, rev.config(), "webcast_attendance_summary", "poll_results", "poll_answers"
+    )
     sequential = rev.run(1, catalog=catalog)
     reports = len(rev.report_calls())
     rev.reset()
@@ -148,12 +141,12 @@ def test_a_scroll_that_expires_while_its_worker_waits_for_its_turn_restarts():
     the scroll id can expire. The report is read again; nothing is lost or emitted twice."""
     # Reports of about 1500 sessions: a worker holds two pages' rows at most, then waits.
     server, api = start_rev_sandbox(
-        make_dataset(webcasts=8, sessions=1500), faults=FaultConfig(latency_ms=5)
+        rev_dataset(webcasts=8, sessions=1500), faults=FaultConfig(latency_ms=5)
     )
     api.rate_limits = dict(LIMITS)
     rev = LiveRev(server, api)
     try:
-        catalog = select(rev, "attendee_sessions")
+        catalog = catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions")
         sequential = rev.run(1, catalog=catalog)
         rev.reset()
         rev.api.scroll_ttl = 0.2

@@ -13,11 +13,17 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from sandbox.rev import RevDataset, start_rev_sandbox
 from tap_rev_webcast.tap import TapRevWebcast
-from tests.rev.conftest import API_KEY, PASSWORD, SECRET, SEQUENTIAL, Rev, rev_config
+from tests.helpers import REV_API_KEY as API_KEY
+from tests.helpers import REV_PASSWORD as PASSWORD
+from tests.helpers import REV_SECRET as SECRET
+from tests.helpers import SEQUENTIAL, Rev, catalog_selecting, rev_config
 
 
 def test_a_report_400_warns_naming_webcast_and_run_and_continues(rev: Rev, caplog):
-    run = rev.run(rev.config(run_numbers=[0, 7]), catalog=rev.catalog("attendee_sessions"))
+    run = rev.run(
+        rev.config(run_numbers=[0, 7]),
+        catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"),
+    )
     for webcast_id in rev.webcast_ids():
         assert f"no post-event report for webcast {webcast_id} run 7" in caplog.text
         calls = [
@@ -31,7 +37,9 @@ def test_a_report_400_warns_naming_webcast_and_run_and_continues(rev: Rev, caplo
 def test_an_empty_poll_results_body_means_no_rows(rev: Rev, caplog):
     caplog.set_level("INFO")
     (never_ran,) = [w for w in rev.dataset.webcasts if w.runs == {0: 0}]
-    run = rev.run(catalog=rev.catalog("poll_results", "poll_answers"))
+    run = rev.run(
+        catalog=catalog_selecting(TapRevWebcast, rev.config(), "poll_results", "poll_answers")
+    )
     calls = [
         c for c in rev.api.calls if never_ran.id in c.path and c.path.endswith("/poll-results")
     ]
@@ -51,7 +59,7 @@ def test_a_webcast_deleted_mid_run_is_skipped(rev: Rev, caplog):
             response.status, response.body = 404, b'{"code":"WebcastNotFound","detail":"x"}'
 
     rev.server.hooks.append(delete)
-    run = rev.run(catalog=rev.catalog("questions"))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "questions"))
     assert f"Rev answered 404 for webcast_id={gone}" in caplog.text
     expected = [q for q in rev.dataset.ground_truth()["questions"] if q["webcast_id"] != gone]
     assert len(run.records("questions")) == len(expected)
@@ -60,7 +68,10 @@ def test_a_webcast_deleted_mid_run_is_skipped(rev: Rev, caplog):
 def test_a_persistent_5xx_fails_naming_stream_and_partition(rev: Rev):
     rev.server.script("/comments", ["503"] * 10)
     with pytest.raises(FatalAPIError) as err:
-        rev.run(rev.config(max_retries=2, **SEQUENTIAL), catalog=rev.catalog("comments"))
+        rev.run(
+            rev.config(max_retries=2, **SEQUENTIAL),
+            catalog=catalog_selecting(TapRevWebcast, rev.config(), "comments"),
+        )
     message = str(err.value)
     assert "stream 'comments'" in message
     assert "webcast_id=" in message
@@ -79,7 +90,7 @@ def test_an_unparsable_timestamp_stops_naming_stream_partition_and_field(rev: Re
 
     rev.server.hooks.append(break_dates)
     with pytest.raises(FatalAPIError) as err:
-        rev.run(catalog=rev.catalog("attendee_sessions"))
+        rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     message = str(err.value)
     assert "stream 'attendee_sessions'" in message
     assert "webcast_id=" in message

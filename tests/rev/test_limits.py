@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rev.conftest import SEQUENTIAL, Rev, make_dataset, start
+from tests.helpers import SEQUENTIAL, Rev, rev_dataset, start_rev
 
 REPORT_ENDPOINTS = ("/post-event-report", "/comments", "/poll-results", "/questions", "/reactions")
 
@@ -12,7 +12,7 @@ REPORT_ENDPOINTS = ("/post-event-report", "/comments", "/poll-results", "/questi
 @pytest.fixture
 def busy_rev():
     """More report requests than one minute allows, and three pages of live attendees."""
-    sandbox = start(make_dataset(webcasts=30, sessions=60, realtime_attendees=1200))
+    sandbox = start_rev(rev_dataset(webcasts=30, sessions=60, realtime_attendees=1200))
     yield sandbox
     sandbox.server.stop()
 

@@ -11,7 +11,8 @@ import requests
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_rev_webcast.client import ScrollToken
-from tests.rev.conftest import SEQUENTIAL, Rev, tap_with_clock
+from tap_rev_webcast.tap import TapRevWebcast
+from tests.helpers import SEQUENTIAL, Rev, catalog_selecting, tap_with_clock
 
 REPORT = "/post-event-report"
 
@@ -47,10 +48,6 @@ def pages(rev: Rev, extra_when_rows: int = 0) -> Counter:
     return expected
 
 
-def sessions_only(rev: Rev) -> dict:
-    return rev.catalog("attendee_sessions")
-
-
 def assert_complete(rev: Rev, run) -> None:
     rows = run.records("attendee_sessions")
     assert len(rows) == len(rev.dataset.ground_truth()["attendee_sessions"])
@@ -65,7 +62,7 @@ def test_multi_page_reports_exist(rev: Rev):
 def test_scroll_ends_when_the_scroll_id_is_missing(rev: Rev, variant):
     rev.api.last_page = variant
     rev.server.hooks.append(overstate_totals)
-    run = rev.run(catalog=sessions_only(rev))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     assert report_requests(rev) == pages(rev)
     assert_complete(rev, run)
 
@@ -73,14 +70,14 @@ def test_scroll_ends_when_the_scroll_id_is_missing(rev: Rev, variant):
 def test_scroll_ends_on_an_empty_page(rev: Rev):
     rev.api.last_page = "empty_page"
     rev.server.hooks.append(overstate_totals)
-    run = rev.run(catalog=sessions_only(rev))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     assert report_requests(rev) == pages(rev, extra_when_rows=1)
     assert_complete(rev, run)
 
 
 def test_scroll_ends_when_the_rows_read_reach_total_sessions(rev: Rev):
     rev.api.last_page = "count"  # the last page's scrollId no longer works
-    run = rev.run(catalog=sessions_only(rev))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     assert report_requests(rev) == pages(rev)
     served_400 = [c for c in rev.api.calls if c.path.endswith(REPORT) and c.status == 400]
     assert len(served_400) == sum(
@@ -90,13 +87,19 @@ def test_scroll_ends_when_the_rows_read_reach_total_sessions(rev: Rev):
 
 
 def test_the_summary_comes_from_the_sessions_first_page(rev: Rev):
-    run = rev.run(catalog=rev.catalog("attendee_sessions", "webcast_attendance_summary"))
+    run = rev.run(
+        catalog=catalog_selecting(
+            TapRevWebcast, rev.config(), "attendee_sessions", "webcast_attendance_summary"
+        )
+    )
     assert report_requests(rev) == pages(rev)  # no request of its own
     truth = rev.dataset.ground_truth()["webcast_attendance_summary"]
     assert len(run.records("webcast_attendance_summary")) == len(truth)
 
     rev.api.calls.clear()
-    alone = rev.run(catalog=rev.catalog("webcast_attendance_summary"))
+    alone = rev.run(
+        catalog=catalog_selecting(TapRevWebcast, rev.config(), "webcast_attendance_summary")
+    )
     assert set(report_requests(rev).values()) == {1}  # the first page of each report
     assert alone.records("webcast_attendance_summary") == run.records("webcast_attendance_summary")
 
@@ -120,7 +123,10 @@ def expire_after_first_page(rev: Rev, webcast_id: str, times: int):
 def test_an_expired_scroll_restarts_the_report_without_duplicates(rev: Rev, caplog):
     webcast_id = biggest_report(rev)
     rev.server.hooks.append(expire_after_first_page(rev, webcast_id, times=1))
-    run = rev.run(rev.config(**SEQUENTIAL), catalog=sessions_only(rev))
+    run = rev.run(
+        rev.config(**SEQUENTIAL),
+        catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"),
+    )
     first_pages = [
         c
         for c in rev.api.calls
@@ -135,7 +141,10 @@ def test_a_scroll_that_keeps_expiring_fails_clearly(rev: Rev):
     webcast_id = biggest_report(rev)
     rev.server.hooks.append(expire_after_first_page(rev, webcast_id, times=100))
     with pytest.raises(FatalAPIError) as err:
-        rev.run(rev.config(**SEQUENTIAL), catalog=sessions_only(rev))
+        rev.run(
+            rev.config(**SEQUENTIAL),
+            catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"),
+        )
     message = str(err.value)
     assert "stream 'attendee_sessions'" in message
     assert f"webcast_id={webcast_id} run_number=0" in message

@@ -8,7 +8,9 @@ import math
 from collections import Counter
 
 from tap_rev_webcast.client import snake_case
-from tests.rev.conftest import STREAMS, Rev
+from tap_rev_webcast.tap import TapRevWebcast
+from tests.helpers import REV_STREAMS as STREAMS
+from tests.helpers import Rev, catalog_selecting
 
 
 def utc(text: str | None) -> str | None:
@@ -116,7 +118,7 @@ def test_primary_keys_are_unique_and_stable_across_runs(rev: Rev):
 
 def test_sessions_sharing_every_identifying_field_are_both_kept(rev: Rev):
     """The sandbox serves two sessions of one person opened in the same millisecond."""
-    run = rev.run(catalog=rev.catalog("attendee_sessions"))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     rows = run.records("attendee_sessions")
     identity = Counter(
         (r["webcast_id"], r["run_number"], r["username"], r["entered_date"], r["ip_address"])
@@ -128,7 +130,7 @@ def test_sessions_sharing_every_identifying_field_are_both_kept(rev: Rev):
 
 
 def test_realtime_attendee_casing_is_normalised(rev: Rev):
-    catalog = rev.catalog("realtime_attendees")
+    catalog = catalog_selecting(TapRevWebcast, rev.config(), "realtime_attendees")
     pascal = rev.run(catalog=catalog).records("realtime_attendees")
     rev.api.attendee_casing = "camel"  # as Vbrick's TypeScript client reads them
     camel = rev.run(catalog=catalog).records("realtime_attendees")
@@ -142,7 +144,7 @@ def test_credentials_inside_webcasts_are_not_landed(rev: Rev):
     raw = json.dumps(rev.dataset.ground_truth()["webcasts"])
     assert "rtmp-key-" in raw
     assert "zoom-pw-" in raw
-    run = rev.run(catalog=rev.catalog("webcasts"))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "webcasts"))
     rows = run.records("webcasts")
     assert any(r["rtmp"] for r in rows)
     assert any(r["zoom"] for r in rows)
@@ -155,7 +157,7 @@ def test_explicit_webcast_ids_read_details_instead_of_listing(rev: Rev):
     wanted = rev.webcast_ids()[:2]
     config = rev.config(webcast_ids=[*wanted, wanted[0]])
     del config["start_date"]
-    run = rev.run(config, catalog=rev.catalog("webcasts", "comments", config=config))
+    run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts", "comments"))
     assert not [c for c in rev.api.calls if c.path == "/api/v2/scheduled-events"]
     rows = {r["id"]: r for r in run.records("webcasts")}
     assert list(rows) == wanted
@@ -173,7 +175,7 @@ def test_windows_span_start_date_to_now_and_list_each_webcast_once(rev: Rev):
     # Start inside the first webcast: it ends after start_date, so it is still read.
     start = dt.datetime.fromtimestamp(webcasts[0].start + 60, tz=dt.timezone.utc)
     config = rev.config(start_date=start.isoformat(), window_days=3)
-    run = rev.run(config, catalog=rev.catalog("webcasts", config=config))
+    run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts"))
     listings = [c for c in rev.api.calls if c.path == "/api/v2/scheduled-events"]
     days = (rev.clock.now() - start.timestamp()) / 86400
     assert len(listings) == math.ceil(days / 3)
@@ -185,7 +187,7 @@ def test_windows_span_start_date_to_now_and_list_each_webcast_once(rev: Rev):
 
     later = dt.datetime.fromtimestamp(webcasts[0].end + 60, tz=dt.timezone.utc)
     config = rev.config(start_date=later.isoformat(), window_days=3)
-    run = rev.run(config, catalog=rev.catalog("webcasts", config=config))
+    run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts"))
     assert webcasts[0].id not in {r["id"] for r in run.records("webcasts")}
 
 
@@ -194,7 +196,7 @@ def test_a_webcast_spanning_two_windows_is_emitted_once(rev: Rev):
     # Day-long windows whose boundary falls a minute into the live webcast.
     start = dt.datetime.fromtimestamp(live.start + 60 - 86400, tz=dt.timezone.utc)
     config = rev.config(start_date=start.isoformat(), window_days=1)
-    run = rev.run(config, catalog=rev.catalog("webcasts", config=config))
+    run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts"))
     listings = [c for c in rev.api.calls if c.path == "/api/v2/scheduled-events"]
     assert len(listings) == 2
     ids = [r["id"] for r in run.records("webcasts")]
@@ -213,7 +215,9 @@ def test_reports_skip_webcasts_that_have_not_completed(rev: Rev, caplog):
 
 
 def test_timestamps_carry_an_offset(rev: Rev):
-    run = rev.run(catalog=rev.catalog("attendee_sessions", "comments"))
+    run = rev.run(
+        catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions", "comments")
+    )
     for row in run.records("attendee_sessions"):
         assert row["entered_date"].endswith("+00:00")
     for row in run.records("comments"):
@@ -229,7 +233,7 @@ def test_unknown_vendor_fields_are_kept_in_snake_case(rev: Rev):
             response.body = json.dumps(rows).encode()
 
     rev.server.hooks.append(add_fields)
-    run = rev.run(catalog=rev.catalog("questions"))
+    run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "questions"))
     rows = run.records("questions")
     assert rows
     assert all(row["unmapped_fields"] == {"sentiment_score": 0.5} for row in rows)

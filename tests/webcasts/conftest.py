@@ -7,26 +7,10 @@ import typing as t
 import pytest
 
 from sandbox import WebcastsDataset, start_webcasts_sandbox
+from tests.helpers import WEBCASTS_PASSWORD, WEBCASTS_USERNAME, webcasts_config
 
 if t.TYPE_CHECKING:
     from sandbox import SandboxServer, WebcastsAPI
-
-# Distinctive credentials: tests assert they never show up in any output.
-USERNAME = "reports@example.com"
-PASSWORD = "PW-$ecret&Value#42"
-
-
-def webcasts_config(server: SandboxServer, **overrides: t.Any) -> dict:
-    config = {
-        "username": USERNAME,
-        "password": PASSWORD,
-        "base_url": server.url,
-        "retry_base_seconds": 0,
-        "max_retries": 3,
-        "request_timeout": 5,
-    }
-    config.update(overrides)
-    return config
 
 
 @pytest.fixture
@@ -35,8 +19,8 @@ def webcasts_dataset() -> WebcastsDataset:
         seed=21,
         events=3,
         registrants_per_event=40,
-        username=USERNAME,
-        password=PASSWORD,
+        username=WEBCASTS_USERNAME,
+        password=WEBCASTS_PASSWORD,
         expired_events=1,
     )
 

@@ -10,8 +10,9 @@ import pytest
 
 from sandbox import FaultConfig, WebcastsDataset, start_webcasts_sandbox
 from tap_webcasts.tap import TapWebcasts
-from tests.conftest import run_tap
-from tests.webcasts.conftest import PASSWORD, USERNAME, webcasts_config
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import WEBCASTS_USERNAME as USERNAME
+from tests.helpers import run_tap, webcasts_config
 
 REPORT = "/api/reporting/audiencereports"
 

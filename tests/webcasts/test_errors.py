@@ -11,8 +11,8 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tap_webcasts.tap import TapWebcasts
-from tests.conftest import run_tap
-from tests.webcasts.conftest import PASSWORD
+from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
+from tests.helpers import run_tap
 
 REPORT = "/api/reporting/audiencereports"
 

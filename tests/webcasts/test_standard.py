@@ -1,25 +1,45 @@
-"""The Singer SDK's standard tap tests for tap-webcasts, against a sandbox for this module."""
+"""The Singer SDK's standard tap tests for tap-webcasts, against a sandbox started when they
+run."""
 
 from __future__ import annotations
 
-import atexit
+import typing as t
 
-from singer_sdk.testing import get_tap_test_class
+import pytest
 
 from sandbox import WebcastsDataset, start_webcasts_sandbox
 from tap_webcasts.tap import TapWebcasts
-from tests.webcasts.conftest import PASSWORD, USERNAME, webcasts_config
-
-# The factory needs the config when the class is built, so the sandbox starts at import.
-_dataset = WebcastsDataset(
-    seed=4,
-    events=2,
-    registrants_per_event=15,
-    username=USERNAME,
-    password=PASSWORD,
-    expired_events=1,
+from tests.helpers import (
+    NO_SERVER,
+    WEBCASTS_PASSWORD,
+    WEBCASTS_USERNAME,
+    standard_runner,
+    standard_tests,
+    webcasts_config,
 )
-_server, _api = start_webcasts_sandbox(_dataset)
-atexit.register(_server.stop)
 
-TestTapWebcasts = get_tap_test_class(tap_class=TapWebcasts, config=webcasts_config(_server))
+
+@pytest.fixture(scope="module")
+def standard_config() -> t.Iterator[dict]:
+    dataset = WebcastsDataset(
+        seed=4,
+        events=2,
+        registrants_per_event=15,
+        username=WEBCASTS_USERNAME,
+        password=WEBCASTS_PASSWORD,
+        expired_events=1,
+    )
+    server, _api = start_webcasts_sandbox(dataset)
+    yield webcasts_config(server)
+    server.stop()
+
+
+# The factory lists the streams when the class is built: a config without a server will do.
+_STANDARD = {"username": WEBCASTS_USERNAME, "password": WEBCASTS_PASSWORD, "base_url": NO_SERVER}
+
+
+class TestTapWebcasts(standard_tests(TapWebcasts, _STANDARD)):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def runner(cls, standard_config):
+        return standard_runner(TapWebcasts, standard_config)

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from tap_webcasts.tap import TapWebcasts
-from tests.conftest import run_tap
+from tests.helpers import run_tap
 
 REPORT = "/api/reporting/audiencereports"
 REPORT_STREAMS = ("audience", "audience_sessions", "audience_questions", "audience_survey_answers")

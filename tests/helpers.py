@@ -1,0 +1,422 @@
+"""Everything the tests share, in one place: conftest.py files only hold fixtures built on it.
+
+Sections: paths; running a tap and reading its output (run_tap, TapRun); choosing streams
+(catalog_selecting, the one way to select streams); per-vendor credentials, configs and
+sandbox starters; the SDK's standard tests without a server at import; fakes for unit tests
+of paginators (no HTTP); Meltano and PostgreSQL for the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import subprocess
+import sys
+import threading
+import typing as t
+from collections.abc import Iterable, Mapping
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.testing import get_tap_test_class
+from singer_sdk.testing.runners import TapTestRunner
+
+from sandbox import CastDataset, SandboxServer
+from sandbox.rev import RevAPI, RevDataset, start_rev_sandbox
+from tap_rev_webcast.tap import TapRevWebcast
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Tap
+
+# --- paths ---------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+MELTANO = Path(sys.executable).parent / "meltano"
+
+
+# --- running a tap -------------------------------------------------------------------------
+
+
+@dataclass
+class TapRun:
+    """What one tap run printed: parsed Singer messages and the raw logs."""
+
+    messages: list[dict] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+    error: FatalAPIError | None = None  # with expect_error: how the run stopped
+
+    def records(self, stream: str) -> list[dict]:
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
+
+    @property
+    def output(self) -> tuple[list, dict]:
+        """Every SCHEMA and RECORD in order (time_extracted aside), and the final state:
+        what must not change with max_concurrency."""
+        messages = [
+            (m["stream"], m.get("record") or m.get("schema"))
+            for m in self.messages
+            if m["type"] in ("RECORD", "SCHEMA")
+        ]
+        return messages, self.final_state
+
+    @property
+    def final_state(self) -> dict:
+        states = [m["value"] for m in self.messages if m["type"] == "STATE"]
+        return states[-1] if states else {}
+
+
+def run_tap(
+    tap_class: type,
+    config: dict,
+    state: dict | None = None,
+    catalog: dict | None = None,
+    *,
+    expect_error: bool = False,
+) -> TapRun:
+    """Run a tap's sync in-process, capturing Singer output and logs.
+
+    With ``expect_error`` the run must stop with a FatalAPIError, returned in ``error``
+    beside everything the tap wrote before it stopped.
+    """
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # the writer needs .buffer
+    err = io.StringIO()
+    error = None
+    with redirect_stdout(out), redirect_stderr(err):
+        # The SDK updates the state dict it is given: pass a copy, so one run's input state
+        # can start several runs.
+        state = copy.deepcopy(state)
+        tap = tap_class(config=config, state=state, catalog=catalog, validate_config=True)
+        try:
+            tap.sync_all()
+        except FatalAPIError as exc:
+            if not expect_error:
+                raise
+            error = exc
+    if expect_error and error is None:
+        pytest.fail("the run was expected to stop with an error")
+    out.flush()
+    run = TapRun(stdout=raw.getvalue().decode(), stderr=err.getvalue(), error=error)
+    run.messages = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    return run
+
+
+# --- choosing streams ----------------------------------------------------------------------
+
+
+def catalog_selecting(
+    tap_class: type[Tap],
+    config: dict,
+    *streams: str,
+    deselect: Mapping[str, Iterable[str]] | None = None,
+) -> dict:
+    """The tap's own discovered catalog with exactly ``streams`` selected.
+
+    ``deselect`` maps a stream to properties left out of its records, e.g.
+    ``{"analytics_events": ["contact_email"]}``. Pass the result as ``run_tap(...,
+    catalog=...)``. A name the tap does not know fails the test instead of selecting nothing.
+    """
+    catalog = tap_class(config=config, validate_config=False).catalog_dict
+    entries = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
+    deselect = {name: set(properties) for name, properties in (deselect or {}).items()}
+    unknown = (set(streams) | set(deselect)) - set(entries)
+    if unknown:
+        pytest.fail(f"no such stream(s) {sorted(unknown)}; the tap has {sorted(entries)}")
+    for name, entry in entries.items():
+        left_out = deselect.get(name, set())
+        for item in entry["metadata"]:
+            breadcrumb = item["breadcrumb"]
+            if breadcrumb == []:
+                item["metadata"]["selected"] = name in streams
+            elif breadcrumb[-1] in left_out:
+                item["metadata"]["selected"] = False
+                left_out.discard(breadcrumb[-1])
+        if left_out:
+            pytest.fail(f"stream {name!r} has no properties {sorted(left_out)}")
+    return catalog
+
+
+# --- Cast ----------------------------------------------------------------------------------
+
+# A distinctive key: tests assert it never shows up in any output.
+CAST_API_KEY = "cast-SECRET-$#!&-key-7f3a"
+CAST_ORG = "demo-org"
+CAST_EVENTS_PATH = "/analytics_events"
+
+
+def cast_config(server: SandboxServer, dataset: CastDataset, **overrides: t.Any) -> dict:
+    config = {
+        "api_key": CAST_API_KEY,
+        "org_slug": CAST_ORG,
+        "cast_ids": [cast["cast_id"] for cast in dataset_casts(dataset)],
+        "base_url": server.url,
+        "page_size": 20,
+        "retry_base_seconds": 0,
+        "max_retries": 3,
+        "request_timeout": 5,
+    }
+    config.update(overrides)
+    return config
+
+
+def dataset_casts(dataset: CastDataset) -> list[dict]:
+    seen: dict[int, dict] = {}
+    for campaign in dataset.ground_truth()["campaigns"]:
+        seen.setdefault(campaign["cast_id"], {"cast_id": campaign["cast_id"]})
+    return list(seen.values())
+
+
+def rewrite_events(server: SandboxServer, change: t.Callable[[dict], t.Any]) -> None:
+    """Apply ``change(event)`` to every analytics event the Cast sandbox serves."""
+
+    def hook(request, response):
+        if CAST_EVENTS_PATH in request.path:
+            body = json.loads(response.body)
+            for event in body["results"]:
+                change(event)
+            response.body = json.dumps(body).encode()
+
+    server.hooks.append(hook)
+
+
+# --- Rev -----------------------------------------------------------------------------------
+
+# Distinctive credentials: tests assert they never show up in any output.
+REV_API_KEY = "rev-KEY-4f9c-do-not-print"
+REV_SECRET = "rev-SECRET-81d2-do-not-print"
+REV_USERNAME = "rev.report.reader"
+REV_PASSWORD = "rev-PASSWORD-a7e3-do-not-print"
+REV_START_DATE = "2026-01-01T00:00:00Z"
+#: The fake clock jumps to a sleeper's deadline at once, so with several threads it also
+#: jumps past requests still in flight. Tests that measure API time exactly (token life,
+#: scroll expiry, per-minute windows) or script faults for "the next request" send one
+#: request at a time; rev/test_concurrency.py runs max_concurrency > 1 on the real clock.
+SEQUENTIAL = {"max_concurrency": 1}
+
+REV_STREAMS = (
+    "webcasts",
+    "attendee_sessions",
+    "webcast_attendance_summary",
+    "realtime_attendees",
+    "comments",
+    "poll_results",
+    "poll_answers",
+    "questions",
+    "reactions",
+)
+
+
+class FakeClock:
+    """Epoch seconds that move only on sleep() or advance(); shared with the sandbox."""
+
+    def __init__(self, start: float) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.slept = 0.0
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += max(0.0, seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += max(0.0, seconds)
+
+
+def tap_with_clock(clock: FakeClock) -> type[TapRevWebcast]:
+    """TapRevWebcast whose every wait and "now" go through ``clock``."""
+    return type("TapRevWebcast", (TapRevWebcast,), {"clock": clock})
+
+
+def rev_config(server: SandboxServer, **overrides: t.Any) -> dict:
+    config = {
+        "base_url": server.url,
+        "api_key": REV_API_KEY,
+        "secret": REV_SECRET,
+        "start_date": REV_START_DATE,
+        "run_numbers": [0, 1],
+        "include_realtime_attendees": True,
+        "retry_base_seconds": 0,
+        "max_retries": 3,
+        "request_timeout": 5,
+    }
+    config.update(overrides)
+    return config
+
+
+def rev_dataset(**kwargs: t.Any) -> RevDataset:
+    values = {
+        "seed": 11,
+        "webcasts": 6,
+        "sessions": 450,
+        "realtime_attendees": 30,
+        "api_key": REV_API_KEY,
+        "secret": REV_SECRET,
+        "username": REV_USERNAME,
+        "password": REV_PASSWORD,
+    }
+    values.update(kwargs)
+    return RevDataset(**values)
+
+
+@dataclass
+class Rev:
+    """A running Rev sandbox, its data, and the clock it shares with the tap."""
+
+    server: SandboxServer
+    api: RevAPI
+    dataset: RevDataset
+    clock: FakeClock
+
+    def config(self, **overrides: t.Any) -> dict:
+        return rev_config(self.server, **overrides)
+
+    def run(self, config: dict | None = None, catalog: dict | None = None) -> TapRun:
+        return run_tap(tap_with_clock(self.clock), config or self.config(), catalog=catalog)
+
+    def webcast_ids(self, status: str = "Completed") -> list[str]:
+        return [w.id for w in self.dataset.webcasts if w.status == status]
+
+
+def start_rev(dataset: RevDataset) -> Rev:
+    """A Rev sandbox on a fake clock that starts at the dataset's "now"; stop its server."""
+    clock = FakeClock(dataset.now)
+    server, api = start_rev_sandbox(dataset, clock=clock.now)
+    return Rev(server, api, dataset, clock)
+
+
+# --- Webcasts.com --------------------------------------------------------------------------
+
+# Distinctive credentials: tests assert they never show up in any output.
+WEBCASTS_USERNAME = "reports@example.com"
+WEBCASTS_PASSWORD = "PW-$ecret&Value#42"
+
+
+def webcasts_config(server: SandboxServer, **overrides: t.Any) -> dict:
+    config = {
+        "username": WEBCASTS_USERNAME,
+        "password": WEBCASTS_PASSWORD,
+        "base_url": server.url,
+        "retry_base_seconds": 0,
+        "max_retries": 3,
+        "request_timeout": 5,
+    }
+    config.update(overrides)
+    return config
+
+
+# --- the SDK's standard tests --------------------------------------------------------------
+
+#: Where the standard tests' class is built: nothing listens there. Building the class
+#: only instantiates the tap to list its streams; the runner fixture gives the real URL.
+NO_SERVER = "http://127.0.0.1:9"
+
+
+def standard_tests(tap_class: type[Tap], config: dict) -> type:
+    """The SDK's standard tap tests, built without a server.
+
+    ``config`` may point at NO_SERVER: subclass the result (as ``Test...``) and override
+    the class-scoped ``runner`` fixture with ``standard_runner(tap_class, real_config)``,
+    so the sandbox starts when the tests run, not when the module is imported.
+    """
+    return get_tap_test_class(tap_class=tap_class, config=config)
+
+
+def standard_runner(tap_class: type[Tap], config: dict) -> TapTestRunner:
+    """What the standard tests read: one sync of ``tap_class`` with ``config``."""
+    runner = TapTestRunner(tap_class=tap_class, config=config, parse_env_config=True)
+    runner.sync_all()
+    return runner
+
+
+# --- unit tests of paginators: no HTTP -----------------------------------------------------
+
+
+class FakeStream:
+    """The little a paginator reads from its stream: a name, the partition, a logger and
+    ``parsed_body(response)``."""
+
+    def __init__(self, name: str = "fake_stream", partition: dict | None = None) -> None:
+        self.name = name
+        self.partition = partition if partition is not None else {"webinar_id": 7}
+        self.logger = logging.getLogger(f"tests.{name}")
+
+    def parsed_body(self, response: requests.Response) -> t.Any:
+        return json.loads(response.content)
+
+
+def json_response(
+    body: t.Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> requests.Response:
+    """A real requests.Response built in memory, holding ``body`` as JSON."""
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    response.headers.update({"Content-Type": "application/json", **(headers or {})})
+    response.encoding = "utf-8"
+    response.url = "http://sandbox.invalid/page"
+    return response
+
+
+# --- Meltano and PostgreSQL (end to end) ---------------------------------------------------
+
+
+@dataclass
+class MeltanoProject:
+    """Runs meltano in this repository with settings given as environment variables."""
+
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(MELTANO), "--environment=sandbox", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            tail = (result.stdout + result.stderr)[-4000:]
+            pytest.fail(f"meltano {' '.join(args)} failed ({result.returncode}):\n{tail}")
+        return result
+
+
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+
+
+@dataclass
+class Postgres:
+    """A throwaway schema in the local PostgreSQL server, for target-postgres runs."""
+
+    conn: t.Any
+    schema: str
+
+    def rows(self, table: str, key: str) -> list[dict]:
+        """Every row of ``table`` ordered by ``key``, without the target's _sdc columns."""
+        cursor = self.conn.execute(f'select * from "{self.schema}"."{table}" order by {key}')
+        names = [column.name for column in cursor.description]
+        return [
+            {n: v for n, v in zip(names, row, strict=True) if not n.startswith("_sdc")}
+            for row in cursor.fetchall()
+        ]
+
+    def tables(self) -> set[str]:
+        cursor = self.conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            [self.schema],
+        )
+        return {name for (name,) in cursor.fetchall()}
