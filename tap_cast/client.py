@@ -1,4 +1,4 @@
-"""Cast.app Analytics API: base stream (auth, errors, paging)."""
+"""Cast.app Analytics API: the run object and the base stream (auth, errors, paging)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,50 @@ import typing as t
 from functools import cached_property
 from http import HTTPStatus
 
-import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import PageNumberPaginator
+from typing_extensions import override
 
-from tap_common.stream import VendorStream, partition_label
+from tap_common.errors import partition_label
+from tap_common.run import VendorRun
+from tap_common.stream import VendorStream
+
+if t.TYPE_CHECKING:
+    import requests
 
 
-class CastStream(VendorStream):
+class CastRun(VendorRun):
+    """What the streams of one tap-cast run share."""
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        #: cast id -> raw campaign list, requested once (see CampaignsStream.campaign_list)
+        self.campaign_lists: dict[int, list[dict]] = {}
+
+
+class CastStream(VendorStream[CastRun]):
     """A Cast.app endpoint under ``{base_url}/designer/{org_slug}/api``."""
 
     vendor_name = "Cast"
 
-    #: Child endpoints answer 404 for a campaign deleted after the campaign list was read:
-    #: those streams warn and skip it instead of failing the run.
-    skip_not_found: bool = False
-
     @property
+    @override
     def url_base(self) -> str:
         return f"{self.config['base_url'].rstrip('/')}/designer/{self.config['org_slug']}/api"
 
     @cached_property
+    @override
     def authenticator(self) -> APIKeyAuthenticator:
         # The raw key goes verbatim in Authorization (no "Bearer"); the documented sample
         # key contains $ # ! &, which headers carry as they are.
         return APIKeyAuthenticator(key="Authorization", value=self.config["api_key"])
 
+    @override
     def get_new_paginator(self) -> None:
         return None  # single-page endpoints unless a stream says otherwise
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
@@ -45,7 +59,7 @@ class CastStream(VendorStream):
                 "is issued per org by support@cast.app."
             )
             raise FatalAPIError(msg)
-        if status == HTTPStatus.NOT_FOUND and not self.skip_not_found:
+        if status == HTTPStatus.NOT_FOUND and not self.vanished_parent:
             msg = (
                 f"Cast answered 404 for stream '{self.name}' ({partition_label(self.partition)}): "
                 f"org '{self.config['org_slug']}' or that cast does not exist. Check the "
@@ -53,24 +67,7 @@ class CastStream(VendorStream):
                 "cast.app/designer/<org_slug>/cast/<cast_id>/..."
             )
             raise FatalAPIError(msg)
-        if status == HTTPStatus.NOT_FOUND:
-            return  # parse_response reports and skips it
         super().validate_response(response)
-
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        if response.status_code == HTTPStatus.NOT_FOUND:
-            self.logger.warning(
-                "%s: Cast answered 404 for %s; the campaign was probably deleted after "
-                "the campaign list was read. Skipping it.",
-                self.name,
-                partition_label(self.partition),
-            )
-            return []
-        return self.records_from_body(self.parsed_body(response))
-
-    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        """Rows of one parsed response; streams whose body is not a list override this."""
-        return body
 
 
 class CastPagePaginator(PageNumberPaginator):
@@ -89,6 +86,7 @@ class CastPagePaginator(PageNumberPaginator):
         self.rows_seen = 0
         self.count_trusted = True
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         if response.status_code == HTTPStatus.NOT_FOUND:
             return False

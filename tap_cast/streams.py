@@ -8,7 +8,6 @@ which zone they are in, and we read them as UTC (see README, "Known unknowns").
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import typing as t
@@ -17,16 +16,21 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
 from tap_cast.client import CastPagePaginator, CastStream
-from tap_common.records import parse_timestamp, split_unmapped, utc_iso
-from tap_common.stream import VendorDataError, partition_label
+from tap_common.errors import VendorDataError, partition_label
+from tap_common.records import parse_timestamp, split_unmapped, surrogate_key, utc_iso
+from tap_common.schema import integer_property, unmapped_fields_property
+from tap_common.sdk_internals import BookmarkOncePerPartition
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
 EVENT_TYPES = ("delivered", "view", "play", "action", "feedback")
+#: Child-context key that carries campaign_analytics' timeline to campaign_timeline.
+TIMELINE = "timeline"
 
 # Vendor name -> column, per endpoint.
 CAMPAIGN_COLUMNS = {
@@ -100,16 +104,8 @@ SUMMARY_COLUMNS = {
     "email_delivered": "email_delivered",
 }
 
-UNMAPPED = th.Property(
-    "unmapped_fields",
-    th.ObjectType(),
-    description="Fields the vendor sent that this tap does not map yet, kept verbatim.",
-)
+UNMAPPED = unmapped_fields_property()
 ANY_ARRAY = th.ArrayType(th.AnyType())
-
-
-def _int(name: str, description: str = "") -> th.Property:
-    return th.Property(name, th.IntegerType(), description=description or None)
 
 
 class CampaignsStream(CastStream):
@@ -122,7 +118,7 @@ class CampaignsStream(CastStream):
 
     schema = th.PropertiesList(
         th.Property("id", th.IntegerType(), required=True, description="Campaign id."),
-        _int("org_id"),
+        integer_property("org_id"),
         th.Property("cast_id", th.IntegerType(), required=True, description="Cast (project) id."),
         th.Property("name", th.StringType()),
         th.Property(
@@ -141,11 +137,11 @@ class CampaignsStream(CastStream):
             ),
             description="Delivery conditions; the documented keys, other keys kept too.",
         ),
-        _int("processing_count", "Vendor PROCESSING."),
-        _int("finished_count", "Vendor FINISHED."),
-        _int("failed_count", "Vendor FAILED."),
-        _int("skipped_count", "Vendor SKIPPED."),
-        _int("total_count", "Vendor TOTAL."),
+        integer_property("processing_count", "Vendor PROCESSING."),
+        integer_property("finished_count", "Vendor FINISHED."),
+        integer_property("failed_count", "Vendor FAILED."),
+        integer_property("skipped_count", "Vendor SKIPPED."),
+        integer_property("total_count", "Vendor TOTAL."),
         th.Property("error_message", th.StringType()),
         th.Property("status", th.StringType()),
         th.Property("is_archived", th.BooleanType()),
@@ -159,15 +155,18 @@ class CampaignsStream(CastStream):
     ).to_dict()
 
     @property
+    @override
     def partitions(self) -> list[dict]:
         return [{"cast_id": cast_id} for cast_id in self.config["cast_ids"]]
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, list):
             msg = f"expected a JSON array of campaigns, got {type(body).__name__}"
             raise VendorDataError(msg)
         return body
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         mapped, unmapped = split_unmapped(row, CAMPAIGN_COLUMNS)
         record = {CAMPAIGN_COLUMNS[k]: v for k, v in mapped.items()}
@@ -177,6 +176,7 @@ class CampaignsStream(CastStream):
         record["unmapped_fields"] = unmapped
         return record
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {
             "cast_id": record["cast_id"],
@@ -190,7 +190,7 @@ class CampaignsStream(CastStream):
         analytics_events takes its partitions from it, and campaign_analytics the contexts
         it fetches ahead; this stream still emits what its own request returns.
         """
-        lists: dict[int, list[dict]] = self._tap.campaign_lists  # type: ignore[attr-defined]
+        lists = self.run.campaign_lists
         if cast_id not in lists:
             lists[cast_id] = list(self.request_records({"cast_id": cast_id}))
         return lists[cast_id]
@@ -219,15 +219,15 @@ class CampaignAnalyticsStream(CastStream):
     primary_keys = ("cast_id", "generation_id")
     replication_key = None
     parent_stream_type = CampaignsStream
-    skip_not_found = True
+    vanished_parent = "campaign"
     state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no per-campaign state
     prefetch_partitions = True
 
     schema = th.PropertiesList(
         th.Property("cast_id", th.IntegerType(), required=True),
         th.Property("generation_id", th.StringType(), required=True),
-        _int("campaign_id"),
-        *(_int(name) for name in SUMMARY_COUNTERS),
+        integer_property("campaign_id"),
+        *(integer_property(name) for name in SUMMARY_COUNTERS),
         th.Property("timeline", th.ObjectType(), description="Vendor timeline, verbatim."),
         th.Property("scenes_watched", ANY_ARRAY),
         th.Property("actions_clicked", ANY_ARRAY),
@@ -237,15 +237,18 @@ class CampaignAnalyticsStream(CastStream):
         UNMAPPED,
     ).to_dict()
 
+    @override
     def prefetch_contexts(self) -> list[dict]:
-        return t.cast("CampaignsStream", self._tap.streams["campaigns"]).child_contexts()
+        return campaigns_stream(self).child_contexts()
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict):
             msg = f"expected a JSON object of analytics, got {type(body).__name__}"
             raise VendorDataError(msg)
         return [body]
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         assert context is not None
         mapped, unmapped = split_unmapped(row, ("summary", *ANALYTICS_OBJECTS))
@@ -261,11 +264,15 @@ class CampaignAnalyticsStream(CastStream):
             "unmapped_fields": unmapped,
         }
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
-        # The timeline rows come from this same response: hand them over, no second request.
-        key = (record["cast_id"], record["generation_id"])
-        self._tap.timeline_handoff[key] = record["timeline"]  # type: ignore[attr-defined]
-        return {"cast_id": record["cast_id"], "generation_id": record["generation_id"]}
+        # The timeline rows come from this same response: they ride in the child context
+        # (campaign_timeline keeps them out of its frozen context), no second request.
+        return {
+            "cast_id": record["cast_id"],
+            "generation_id": record["generation_id"],
+            TIMELINE: record["timeline"],
+        }
 
 
 class CampaignTimelineStream(CastStream):
@@ -283,21 +290,31 @@ class CampaignTimelineStream(CastStream):
         th.Property("generation_id", th.StringType(), required=True),
         th.Property("event_type", th.StringType(), required=True),
         th.Property("event_dt", th.DateTimeType(), required=True, description="Bucket start."),
-        _int("count", "Events in the bucket."),
+        integer_property("count", "Events in the bucket."),
         th.Property("frequency", th.StringType(), description="Bucket width, e.g. 1H."),
         UNMAPPED,
     ).to_dict()
 
+    timeline: dict | None = None
+
+    @override
+    def preprocess_context(self, context: Context) -> Context:
+        """Take the parent's timeline out of the context: the SDK freezes, logs and may
+        store a context; it should hold ids only."""
+        ids = dict(context)
+        self.timeline = ids.pop(TIMELINE, None)
+        return ids
+
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
-        key = (context["cast_id"], context["generation_id"])
-        timeline = self._tap.timeline_handoff.pop(key, None)  # type: ignore[attr-defined]
+        timeline, self.timeline = self.timeline, None
         if not timeline:
             return
         for event_type, buckets in (timeline.get("items") or {}).items():
             for bucket in buckets or []:
                 yield {"event_type": event_type, "frequency": timeline.get("frequency"), **bucket}
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         assert context is not None
         mapped, unmapped = split_unmapped(row, ("event_type", "frequency", "event_dt", "count"))
@@ -325,6 +342,7 @@ class NewestFirstPaginator(CastPagePaginator):
         self.ordered = True
         self.previous_oldest: dt.datetime | None = None
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         if not super().has_more(response):
             return False
@@ -374,7 +392,7 @@ class EventScan:
         return not (event_at == self.since and key in self.known_at_since)
 
 
-class AnalyticsEventsStream(CastStream):
+class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
     """GET .../analytics_events per campaign and event type, paged, incremental on event_at.
 
     Partitions are (cast_id, generation_id, event_type), read from the campaign lists, so
@@ -388,7 +406,7 @@ class AnalyticsEventsStream(CastStream):
     primary_keys = ("event_key",)
     replication_key = "event_at"
     is_sorted = False  # newest first: the bookmark is committed when a partition completes
-    skip_not_found = True
+    vanished_parent = "campaign"
     # to_record emits exactly the schema's columns with their types (text_value), so the
     # SDK's generic per-field conformance, the largest CPU cost per event, is not needed.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -420,7 +438,6 @@ class AnalyticsEventsStream(CastStream):
     ).to_dict()
 
     prefetch_partitions = True
-    newest_emitted: dict | None = None
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -429,8 +446,9 @@ class AnalyticsEventsStream(CastStream):
         self._scan: EventScan | None = None
 
     @cached_property
+    @override
     def partitions(self) -> list[dict]:  # type: ignore[override]
-        campaigns = t.cast("CampaignsStream", self._tap.streams["campaigns"])
+        campaigns = campaigns_stream(self)
         event_types = self.config.get("event_types") or EVENT_TYPES
         return [
             {"cast_id": cast_id, "generation_id": campaign["generate_group"], "event_type": kind}
@@ -439,6 +457,7 @@ class AnalyticsEventsStream(CastStream):
             for kind in event_types
         ]
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         assert context is not None
         return {
@@ -447,35 +466,37 @@ class AnalyticsEventsStream(CastStream):
             "page_size": self.config["page_size"],
         }
 
+    @override
     def get_new_paginator(self) -> NewestFirstPaginator:  # type: ignore[override]
         since = self.scans[scan_key(self.partition)].since
         return NewestFirstPaginator(self, self.config["page_size"], since)
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
             msg = "expected the {count, page, page_size, results} envelope"
             raise VendorDataError(msg)
         return body.get("results") or []
 
+    @override
     def prepare_partition(self, context: Context | None) -> None:
         # Main thread, before the partition's requests start (possibly ahead of its turn).
         state = self.get_context_state(context)
         has_bookmark = state.get("replication_key_value") is not None
         self.scans[scan_key(context)] = EventScan(
-            since=self.get_starting_timestamp(context),
+            since=self.starting_timestamp_of(context),
             known_at_since=set(state.get(self.BOOKMARK_KEYS, [])) if has_bookmark else set(),
         )
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         # The SDK writes STATE when the whole stream ends; commit the partitions finished so
         # far now, so a run that fails later resumes from them instead of from scratch.
-        self._tap.state_writer.write_state(self.tap_state)
-        self.newest_emitted = None
+        self.commit_state()
         yield from super().get_records(context)
         scan = self.scans.pop(scan_key(context))
         self._scan_context = None
-        if self.newest_emitted is not None:
-            super()._increment_stream_state(self.newest_emitted, context=context)
+        self.commit_partition_bookmark(context)
         if scan.newest is not None:
             self.get_context_state(context)[self.BOOKMARK_KEYS] = sorted(scan.keys_at_newest)
 
@@ -487,18 +508,7 @@ class AnalyticsEventsStream(CastStream):
             self._scan_context = context
         return scan
 
-    def _increment_stream_state(
-        self, latest_record: dict, *, context: Context | None = None
-    ) -> None:
-        """Remember the newest event; the SDK's bookmark update then runs once per partition.
-
-        The stream is unsorted, so the SDK only keeps the maximum until the partition ends:
-        updating it once with the newest row gives the same state for a tenth of the cost.
-        """
-        newest = self.newest_emitted
-        if newest is None or latest_record["event_at"] > newest["event_at"]:
-            self.newest_emitted = latest_record
-
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         assert context is not None
         scan = self.scan_of(context)
@@ -548,7 +558,12 @@ def event_key(record: t.Mapping[str, t.Any]) -> str:
     """Deterministic surrogate key of one analytics event (see EVENT_KEY_FIELDS)."""
     parts = [record["cast_id"], record["generation_id"], record["event_type"]]
     parts += map(record.get, EVENT_KEY_FIELDS)
-    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()[:32]
+    return surrogate_key(parts)
+
+
+def campaigns_stream(stream: CastStream) -> CampaignsStream:
+    """The run's campaigns stream, whose campaign lists other streams plan from."""
+    return t.cast("CampaignsStream", stream.run.streams["campaigns"])
 
 
 class CrossCampaignSummaryStream(CastStream):
@@ -562,21 +577,24 @@ class CrossCampaignSummaryStream(CastStream):
     schema = th.PropertiesList(
         th.Property("cast_id", th.IntegerType(), required=True),
         th.Property("generation_id", th.StringType(), required=True),
-        _int("load_time", "Vendor loadTime: number of views."),
-        _int("play", "Number of plays."),
-        _int("click_action", "Vendor click.action: number of action clicks."),
-        _int("feedback", "Number of feedbacks."),
-        _int("email_delivered", "Number of emails delivered."),
+        integer_property("load_time", "Vendor loadTime: number of views."),
+        integer_property("play", "Number of plays."),
+        integer_property("click_action", "Vendor click.action: number of action clicks."),
+        integer_property("feedback", "Number of feedbacks."),
+        integer_property("email_delivered", "Number of emails delivered."),
         UNMAPPED,
     ).to_dict()
 
     @property
+    @override
     def partitions(self) -> list[dict]:
         return [{"cast_id": cast_id} for cast_id in self.config["cast_ids"]]
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         return {"show_totals": "true"}  # the documented request
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict):
             msg = f"expected a JSON object keyed by generation id, got {type(body).__name__}"
@@ -593,6 +611,7 @@ class CrossCampaignSummaryStream(CastStream):
                 continue
             yield {"generation_id": generation_id, "counters": counters}
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         assert context is not None
         mapped, unmapped = split_unmapped(row["counters"], SUMMARY_COLUMNS)

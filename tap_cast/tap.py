@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_cast import streams
+from tap_cast.client import CastRun
 from tap_common.tap import COMMON_SETTINGS, VendorTap, check_http_url
 
-STREAM_TYPES = (
-    streams.CampaignsStream,
-    streams.CampaignAnalyticsStream,
-    streams.CampaignTimelineStream,
-    streams.AnalyticsEventsStream,
-    streams.CrossCampaignSummaryStream,
-)
 
-
-class TapCast(VendorTap):
+class TapCast(VendorTap[CastRun]):
     """Singer tap for the Cast.app Analytics API."""
 
     name = "tap-cast"
+    stream_types = (
+        streams.CampaignsStream,
+        streams.CampaignAnalyticsStream,
+        streams.CampaignTimelineStream,
+        streams.AnalyticsEventsStream,
+        streams.CrossCampaignSummaryStream,
+    )
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -80,13 +81,11 @@ class TapCast(VendorTap):
         *COMMON_SETTINGS,
     ).to_dict()
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        # analytics -> timeline rows handed from one stream to its child (see streams.py)
-        self.timeline_handoff: dict[tuple, dict] = {}
-        # cast id -> raw campaign list, requested once (see CampaignsStream.campaign_list)
-        self.campaign_lists: dict[int, list[dict]] = {}
-        super().__init__(*args, **kwargs)
+    @override
+    def new_run(self) -> CastRun:
+        return CastRun(self.config)
 
+    @override
     def extra_config_errors(self) -> list[str]:
         errors = check_http_url(self.config, "base_url")
         if not self.config.get("cast_ids"):
@@ -94,9 +93,6 @@ class TapCast(VendorTap):
         if self.config.get("event_types") == []:
             errors.append("Setting 'event_types' is empty; remove it to extract all types.")
         return errors
-
-    def discover_streams(self) -> list[streams.CastStream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
 
 if __name__ == "__main__":

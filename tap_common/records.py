@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import typing as t
 
-from tap_common.stream import VendorDataError
+from tap_common.errors import VendorDataError
 
 UTC = dt.timezone.utc
+# json.dumps(..., default=str) without building an encoder per call.
+_KEY_ENCODER = json.JSONEncoder(default=str)
+
+
+def surrogate_key(parts: t.Sequence[t.Any]) -> str:
+    """A deterministic key for a row the vendor gives no id: SHA-256 of ``parts`` as JSON.
+
+    Streams document in their schema which fields the key hashes.
+    """
+    return hashlib.sha256(_KEY_ENCODER.encode(parts).encode()).hexdigest()[:32]
 
 
 def parse_timestamp(value: t.Any, *, field: str, naive_tz: dt.tzinfo = UTC) -> dt.datetime:

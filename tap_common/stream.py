@@ -19,26 +19,35 @@ import backoff
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
-from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._catalog import pop_deselected_record_properties
-from singer_sdk.helpers._typing import conform_record_data_types
-from singer_sdk.helpers._util import utc_now
-from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
 
+from tap_common.errors import VendorDataError, describe_exception, partition_label
 from tap_common.prefetch import Prefetcher
+from tap_common.records import parse_timestamp
 from tap_common.retry import retry_wait_generator, small_jitter
+from tap_common.run import VendorRun
+from tap_common.sdk_internals import RecordMessagesWithoutMaskWalk
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
 
-# Errors the SDK retries (see RESTStream.request_decorator); once retries are exhausted we
-# turn them into one FatalAPIError that says where and why.
-TRANSIENT_ERRORS = (
+    from tap_common.tap import VendorTap
+
+RunT = t.TypeVar("RunT", bound=VendorRun)
+
+# Errors retried by ``VendorStream.request_decorator``; once retries are exhausted they
+# become one FatalAPIError that says where and why (``gave_up``).
+RETRIED_ERRORS = (
+    ConnectionResetError,
     RetriableAPIError,
-    ConnectionError,
-    requests.exceptions.RequestException,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
 )
 
 _PARSED_BODY = "_tap_parsed_body"
@@ -46,32 +55,8 @@ _PARSED_BODY = "_tap_parsed_body"
 _JSON_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
 
-class VendorDataError(FatalAPIError):
-    """The vendor sent data this tap cannot map faithfully (wrong shape or type)."""
-
-
-def partition_label(context: t.Mapping[str, t.Any] | None) -> str:
-    """``cast_id=1940 generation_id=2024…`` for messages; contexts hold ids only."""
-    if not context:
-        return "(whole stream)"
-    return " ".join(f"{key}={value}" for key, value in context.items())
-
-
-def describe_exception(exc: BaseException) -> str:
-    """A short cause without URLs: requests' messages embed the full URL and its query."""
-    if isinstance(exc, RetriableAPIError | FatalAPIError):
-        return str(exc)
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "the request timed out"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "the connection closed before the whole response arrived"
-    if isinstance(exc, requests.exceptions.ConnectionError | ConnectionError):
-        return "the connection failed or was reset"
-    return type(exc).__name__
-
-
-class VendorStream(RESTStream):
-    """Base stream: retries, safe messages, JSON parsed once."""
+class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
+    """Base stream: the run object, retries, safe messages, JSON parsed once."""
 
     #: Product name used in error messages, e.g. "Cast".
     vendor_name: str = "the API"
@@ -81,11 +66,26 @@ class VendorStream(RESTStream):
     #: the main thread changes: what they need is read in ``prepare_partition``.
     prefetch_partitions: bool = False
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    #: What a 404 means on this stream: None, a wrong setting (fatal); else the parent
+    #: ("campaign", "webcast") deleted after it was listed, which is warned about and skipped.
+    vanished_parent: str | None = None
+
+    def __init__(self, tap: VendorTap[RunT]) -> None:
+        super().__init__(tap=tap)
+        self._owner = tap
+        self._state_writer = tap.state_writer
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
         self._session_shared = False
+
+    @property
+    def run(self) -> RunT:
+        """What the streams of this run share (see tap_common/run.py).
+
+        Created on first use, after the tap has checked its settings (streams are built
+        before that).
+        """
+        return self._owner.run
 
     @property
     def partition(self) -> Context | None:
@@ -105,6 +105,13 @@ class VendorStream(RESTStream):
     def max_concurrency(self) -> int:
         return int(self.config.get("max_concurrency") or 1)
 
+    def commit_state(self) -> None:
+        """Write a STATE message now (the SDK writes one when the whole stream ends)."""
+        self._state_writer.write_state(self.tap_state)
+
+    # --- partitions, fetched ahead ----------------------------------------------------
+
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         """Rows of one partition: fetched ahead by worker threads when the stream allows it."""
         prefetcher = self._prefetcher_for(context)
@@ -127,8 +134,7 @@ class VendorStream(RESTStream):
             return None
         if self._prefetcher is not None and self._prefetcher.expects(context):
             return self._prefetcher
-        if self._prefetcher is not None:
-            self._prefetcher.close()
+        self.stop_prefetching()
         contexts = list(self.prefetch_contexts() or [])
         if context not in contexts:
             self._prefetcher = None
@@ -138,10 +144,15 @@ class VendorStream(RESTStream):
             contexts[contexts.index(context) :],
             self.request_records,
             max_concurrency=self.max_concurrency,
-            prepare=self._prepare_ahead,
+            prepare=self.prepare_partition,
             thread_name=self.name,
         )
         return self._prefetcher
+
+    def stop_prefetching(self) -> None:
+        """Stop the worker threads fetching this stream's next partitions, if any."""
+        if self._prefetcher is not None:
+            self._prefetcher.close()
 
     def share_session(self) -> None:
         """Ready the stream's HTTP session for ``max_concurrency`` threads (main thread).
@@ -156,17 +167,36 @@ class VendorStream(RESTStream):
             self.requests_session.mount(prefix, adapter)
         self._session_shared = True
 
-    def _prepare_ahead(self, context: Context | None) -> None:
-        # The SDK writes a partition's starting bookmark just before its turn; a partition
-        # requested ahead needs it now. The write depends only on that partition's own
-        # bookmark, which does not change before its turn, so the SDK's second write is
-        # the same value.
-        self._write_starting_replication_value(context)
-        self.prepare_partition(context)
-
     def prepare_partition(self, context: Context | None) -> None:
-        """Main thread, before the partition's first request: read what its requests need."""
+        """Main thread, before the partition's first request: read what its requests need.
 
+        With prefetching this runs ahead of the partition's turn, before the SDK has
+        begun it: read the state with ``starting_timestamp_of``, not the SDK's starting
+        value, which exists only once the partition's turn has come.
+        """
+
+    def starting_timestamp_of(self, context: Context | None) -> dt.datetime | None:
+        """``get_starting_timestamp`` from the state itself, readable at any time.
+
+        The later of the partition's bookmark and 'start_date', as the SDK computes it.
+        """
+        state = self.get_context_state(context)
+        bookmark = state.get("replication_key_value")
+        if state.get("replication_key") != self.replication_key:
+            bookmark = None  # the SDK ignores a bookmark of another replication key
+        starts = [
+            parse_timestamp(value, field=name)
+            for name, value in (
+                ("bookmark", bookmark),
+                ("start_date", self.config.get("start_date")),
+            )
+            if value
+        ]
+        return max(starts) if starts else None
+
+    # --- records ----------------------------------------------------------------------
+
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Map one vendor row with ``to_record``; a bad value stops the run saying where."""
         try:
@@ -179,6 +209,7 @@ class VendorStream(RESTStream):
         """Vendor row -> Singer record (None drops it). Streams override this."""
         return row
 
+    @override
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> t.Iterable[Context | None]:
@@ -186,32 +217,7 @@ class VendorStream(RESTStream):
         if self.child_streams:
             yield from super().generate_child_contexts(record, context)
 
-    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage, None, None]:
-        """The SDK's record messages, without walking the selection mask for every row.
-
-        The SDK pops deselected properties from each record, a walk of every field of every
-        row even when nothing is deselected (the usual case); we walk only when something
-        is. Everything else is the SDK's own steps (singer-sdk 0.54).
-        """
-        if not all(self.mask.values()):
-            pop_deselected_record_properties(record, self.schema, self.mask)
-        record = conform_record_data_types(
-            stream_name=self.name,
-            record=record,
-            schema=self.effective_schema,
-            level=self.TYPE_CONFORMANCE_LEVEL,
-            logger=self.logger,
-        )
-        for stream_map in self.stream_maps:
-            mapped_record = stream_map.transform(record)
-            if mapped_record is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped_record,
-                    version=self._stream_version,
-                    time_extracted=utc_now(),
-                )
-
+    @override
     def get_batch_config(self, config: t.Mapping) -> t.Any:
         """BATCH for full-table streams only; incremental streams always send RECORDs.
 
@@ -223,39 +229,38 @@ class VendorStream(RESTStream):
     # --- timeouts and retries -------------------------------------------------------
 
     @property
+    @override
     def timeout(self) -> int:
         return self.config.get("request_timeout", 60)  # type: ignore[no-any-return]
 
+    @override
     def backoff_max_tries(self) -> int:
         return int(self.config.get("max_retries", 5)) + 1
 
+    @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:  # type: ignore[override]
         return retry_wait_generator(
             base_seconds=float(self.config.get("retry_base_seconds", 2)),
             max_wait_seconds=float(self.config.get("retry_max_wait_seconds", 120)),
         )
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         return small_jitter(value)
 
+    @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retry decorator without backoff's own log lines: they print full URLs."""
         return backoff.on_exception(
             self.backoff_wait_generator,
-            (
-                ConnectionResetError,
-                RetriableAPIError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
+            RETRIED_ERRORS,
             max_tries=self.backoff_max_tries,
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
             logger=None,
         )(func)
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         exc = details.get("exception")
         self.log(
@@ -269,6 +274,7 @@ class VendorStream(RESTStream):
             level=logging.WARNING,
         )
 
+    @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         self.partition = context
         try:
@@ -277,8 +283,41 @@ class VendorStream(RESTStream):
             raise VendorDataError(
                 f"stream '{self.name}' {partition_label(context)}: {exc}"
             ) from None
-        except TRANSIENT_ERRORS as exc:
+        except RETRIED_ERRORS as exc:
             raise self.gave_up(context, exc) from None
+        except requests.exceptions.RequestException as exc:
+            raise self.request_failed(context, exc) from None
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        context: Context | None,
+        *,
+        attempt: t.Callable[[requests.PreparedRequest, Context | None], t.Any] | None = None,
+    ) -> t.Any:
+        """One request outside the SDK's paging, with the same retries, checks and messages.
+
+        For requests that are not a stream's own pages (Rev's webcast status, Webcasts.com's
+        report downloads). ``attempt`` makes one try (default ``send_once``).
+        """
+        self.partition = context
+        try:
+            return self.request_decorator(attempt or self.send_once)(request, context)
+        except RETRIED_ERRORS as exc:
+            raise self.gave_up(context, exc) from None
+        except requests.exceptions.RequestException as exc:
+            raise self.request_failed(context, exc) from None
+
+    def send_once(
+        self, request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One attempt, as the SDK sends a page: sign, send, check (``validate_response``)."""
+        signed = self.authenticator(request)
+        response = self.requests_session.send(
+            signed, timeout=self.timeout, allow_redirects=self.allow_redirects
+        )
+        self.validate_response(response)
+        return response
 
     def gave_up(self, context: Context | None, exc: BaseException) -> FatalAPIError:
         """The error for a request whose retries are exhausted."""
@@ -289,13 +328,24 @@ class VendorStream(RESTStream):
             "the last STATE message is valid, so the next run resumes from it."
         )
 
+    def request_failed(self, context: Context | None, exc: BaseException) -> FatalAPIError:
+        """The error for a request that could not be made at all (never retried)."""
+        return FatalAPIError(
+            f"stream '{self.name}' {partition_label(context)}: the request could not be "
+            f"made: {describe_exception(exc)}. Check the 'base_url' setting."
+        )
+
     # --- responses ------------------------------------------------------------------
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Status checks, then the body is parsed here so a broken body is retried too."""
+        if response.status_code == HTTPStatus.NOT_FOUND and self.vanished_parent:
+            return  # parse_response warns and skips it
         super().validate_response(response)
         self.parsed_body(response)
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """Status and path only: the body can echo request data, the query can hold secrets."""
         path = urlsplit(response.url).path if response.url else self.path
@@ -304,6 +354,26 @@ class VendorStream(RESTStream):
             f"{response.reason or HTTPStatus(response.status_code).phrase} for {path} "
             f"(stream '{self.name}', {partition_label(self.partition)})"
         )
+
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        """The rows of one response: ``records_from_body`` of its parsed body."""
+        if response.status_code == HTTPStatus.NOT_FOUND and self.vanished_parent:
+            self.logger.warning(
+                "%s: %s answered 404 for %s; the %s was probably deleted after the %s list "
+                "was read. Skipping it.",
+                self.name,
+                self.vendor_name,
+                partition_label(self.partition),
+                self.vanished_parent,
+                self.vanished_parent,
+            )
+            return []
+        return self.records_from_body(self.parsed_body(response))
+
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        """The rows of one parsed body; streams check its shape here."""
+        return t.cast("t.Iterable[dict]", body)
 
     def parsed_body(self, response: requests.Response) -> t.Any:
         """The response body, parsed once by ``parse_body`` and kept on the response."""

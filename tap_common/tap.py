@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import typing as t
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from singer_sdk import Tap
@@ -14,9 +15,15 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
+
+from tap_common.run import VendorRun
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Stream
     from singer_sdk.singerlib import Message
+
+RunT = t.TypeVar("RunT", bound=VendorRun)
 
 # Settings every tap offers, appended to each tap's own list.
 COMMON_SETTINGS = th.PropertiesList(
@@ -122,40 +129,71 @@ class SingerWriter(MsgSpecWriter):
     it covers, and the buffered records never outrun their STATE.
     """
 
+    @override
     def write_message(self, message: Message) -> None:
         sys.stdout.buffer.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             sys.stdout.flush()
 
 
-class VendorTap(Tap):
-    """Base for our taps: extra config checks and errors as one clear line."""
+class VendorTap(Tap, t.Generic[RunT]):
+    """Base for our taps: the run object, extra config checks, errors as one clear line."""
 
     #: Query parameters that carry credentials or session ids, blanked in every log line.
     secret_query_params: t.ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        redact_query_params(self.secret_query_params)
-        super().__init__(*args, **kwargs)
+    #: The tap's streams, parents before their children.
+    stream_types: t.ClassVar[tuple[type[Stream], ...]] = ()
 
     message_writer_class = SingerWriter
     package_name = "webinar-taps"  # the distribution that ships all three taps
 
+    def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
+        redact_query_params(self.secret_query_params)
+        try:
+            super().__init__(*args, validate_config=validate_config, **kwargs)
+        except ConfigValidationError as exc:
+            raise self.config_error(exc.errors) from None
+        if validate_config:
+            errors = [*self.date_format_errors(), *self.extra_config_errors()]
+            if errors:
+                raise self.config_error(errors)
+
+    def config_error(self, errors: list[str]) -> ConfigValidationError:
+        """The SDK's config error, each line ending with what the named setting expects."""
+        return ConfigValidationError(
+            "Config validation failed",
+            errors=[self._with_hint(error) for error in errors],
+            schema=self.config_jsonschema,
+        )
+
+    def new_run(self) -> RunT:
+        """The run object of this tap (see tap_common/run.py)."""
+        raise NotImplementedError
+
+    @cached_property
+    def run(self) -> RunT:
+        """What the streams of this run share; created on first use, in the main thread,
+        once the settings are checked."""
+        run = self.new_run()
+        run.streams = self.streams
+        return run
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in self.stream_types]
+
+    # The SDK marks sync_all final; we wrap it, never change it: the run object must
+    # close (stop worker threads, free files, log totals) however the run ends.
+    @override
+    def sync_all(self) -> None:  # type: ignore[misc]
+        try:
+            super().sync_all()
+        finally:
+            self.run.close()
+
     def extra_config_errors(self) -> list[str]:
         """Checks JSON Schema cannot express (URL shape, conflicting settings)."""
         return []
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=False) or [
-            *self.date_format_errors(),
-            *self.extra_config_errors(),
-        ]
-        errors = [self._with_hint(error) for error in errors]
-        if errors and raise_errors:
-            raise ConfigValidationError(
-                "Config validation failed", errors=errors, schema=self.config_jsonschema
-            )
-        return errors
 
     def date_format_errors(self) -> list[str]:
         """JSON Schema leaves ``format`` unchecked: check every date and date-time setting."""
@@ -183,6 +221,7 @@ class VendorTap(Tap):
         return error
 
     @classmethod
+    @override
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run the tap; an error the user must act on becomes one line and exit code 1."""
         try:

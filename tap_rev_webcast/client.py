@@ -1,30 +1,35 @@
-"""Vbrick Rev API: base stream (auth, rate limits, errors, scrollId paging, field names)."""
+"""Vbrick Rev API: the run object and the base stream (auth, rate limits, errors, scrollId
+paging, field names)."""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
+import threading
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
+from urllib.parse import quote
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
+from tap_common.errors import VendorDataError, partition_label
 from tap_common.records import split_unmapped, utc_iso
 from tap_common.retry import retry_after_seconds
-from tap_common.stream import VendorDataError, VendorStream, partition_label
+from tap_common.run import VendorRun
+from tap_common.stream import VendorStream
+from tap_rev_webcast.auth import ApiKeyLogin, RevAuthenticator, UserLogin
+from tap_rev_webcast.ratelimit import Clock, RateLimiter
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
-
-    from tap_rev_webcast.auth import RevAuthenticator
-    from tap_rev_webcast.ratelimit import RateLimiter
-    from tap_rev_webcast.tap import TapRevWebcast
 
 #: A report whose scroll id expires is read again from its first page at most this often.
 MAX_SCROLL_RESTARTS = 3
@@ -71,7 +76,88 @@ class TokenRejectedError(FatalAPIError):
     """Rev answered 401 to an API call: the session token is no longer valid."""
 
 
-class RevStream(VendorStream):
+class WebcastState(t.NamedTuple):
+    """What the report streams need to know of a webcast, from its GET .../status."""
+
+    status: str
+    is_pre_production: bool
+
+    @classmethod
+    def of(cls, status: dict) -> WebcastState:
+        """From a GET .../status answer (as it lands in the webcast record)."""
+        fields = snake_keys(status)
+        return cls(fields.get("status"), bool(fields.get("is_pre_production")))
+
+
+class RevRun(VendorRun):
+    """What the streams of one tap-rev-webcast run share.
+
+    Everything here is created in the main thread, before any worker thread starts.
+    """
+
+    def __init__(
+        self, config: t.Mapping[str, t.Any], *, clock: Clock, logger: logging.Logger
+    ) -> None:
+        super().__init__(config)
+        #: Every wait (rate limits, 429 pauses, login retries) and every "now".
+        self.clock = clock
+        self.logger = logger
+        #: The one Rev session of this run.
+        self.authenticator = RevAuthenticator(
+            base_url=config["base_url"],
+            credentials=(
+                ApiKeyLogin(config["api_key"], config["secret"])
+                if config.get("api_key")
+                else UserLogin(config["username"], config["password"])
+            ),
+            clock=clock,
+            logger=logger,
+            timeout=config.get("request_timeout", 60),
+            max_retries=config.get("max_retries", 5),
+            retry_base_seconds=config.get("retry_base_seconds", 2),
+        )
+        #: Client-side limits per endpoint family.
+        self.rate_limiter = RateLimiter(
+            {
+                "reports": config["reports_requests_per_minute"],
+                "realtime": config["realtime_requests_per_minute"],
+                "get": config["get_requests_per_minute"],
+            },
+            clock,
+            logger,
+        )
+        #: At most 'max_concurrency' requests in flight, all streams together.
+        self.request_slots = threading.BoundedSemaphore(int(config.get("max_concurrency") or 1))
+        #: Each listed webcast's status, by id: filled by the webcasts stream before any
+        #: report is requested (report workers read it).
+        self.webcasts: dict[str, WebcastState] = {}
+        #: The report streams' contexts in the order the SDK syncs them, known before the
+        #: first webcast is emitted, so reports can be fetched ahead.
+        self.report_contexts: list[dict] | None = None
+        #: Post-event report summaries read by attendee_sessions for
+        #: webcast_attendance_summary, its sibling, by (webcast id, run number).
+        self.report_summaries: dict[tuple, dict | None] = {}
+
+    @override
+    def close(self) -> None:
+        # After a failure, the workers of the streams that did not fail would otherwise go
+        # on fetching ahead.
+        for stream in self.streams.values():
+            if isinstance(stream, VendorStream):
+                stream.stop_prefetching()
+        self.log_request_summary()
+
+    def log_request_summary(self) -> None:
+        """One line with the requests made, the rate-limit waits and the logins of the run."""
+        self.logger.info(
+            "Rev requests: %s. Logins: %d, session extensions: %d.",
+            self.rate_limiter.summary() or "none",
+            self.authenticator.logins,
+            self.authenticator.extensions,
+        )
+
+
+class RevStream(VendorStream[RevRun]):
     """A Rev endpoint under ``{base_url}/api/v2``."""
 
     vendor_name = "Rev"
@@ -86,38 +172,31 @@ class RevStream(VendorStream):
     renames: t.ClassVar[dict[str, str]] = {}
     #: A 400 means "nothing to read here" (warned and skipped) rather than a broken request.
     bad_request_means_no_data: bool = False
-    #: A 404 means the webcast was deleted after it was listed (warned and skipped).
-    skip_not_found: bool = False
     #: An empty body means no rows (poll results of a webcast that never ran).
     empty_body_means_no_rows: bool = False
 
     @property
+    @override
     def url_base(self) -> str:
         return str(self.config["base_url"]).rstrip("/")
 
     @property
-    def tap(self) -> TapRevWebcast:
-        return t.cast("TapRevWebcast", self._tap)
-
-    @property
+    @override
     def authenticator(self) -> RevAuthenticator:
-        return self.tap.rev_authenticator  # one session for every stream
+        return self.run.authenticator  # one session for every stream
 
     @property
     def rate_limiter(self) -> RateLimiter:
-        return self.tap.rate_limiter
+        return self.run.rate_limiter
 
     @property
+    @override
     def http_headers(self) -> dict:
         return {"Accept": "application/json"}
 
+    @override
     def get_new_paginator(self) -> BaseAPIPaginator | None:
         return None  # single-page endpoints unless a stream says otherwise
-
-    def stop_prefetching(self) -> None:
-        """Stop the worker threads fetching this stream's next partitions, if any."""
-        if self._prefetcher is not None:
-            self._prefetcher.close()
 
     def fetch_in_order(self, fetch: t.Callable[[T], R], items: t.Sequence[T]) -> list[R]:
         """``fetch(item)`` for each item, ``max_concurrency`` at a time; results in order.
@@ -140,14 +219,16 @@ class RevStream(VendorStream):
 
     # --- sending: rate limit, retries, one re-login -------------------------------------
 
+    @override
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
-        """The SDK's request without its token: ``_request`` adds the token when it sends,
-        after the rate-limit wait, so a login or extension happens only right before a send.
+        """The SDK's request without its token: the token is added at each attempt, after
+        the rate-limit wait, so a login or extension happens only right before a send.
         """
         request = requests.Request(*args, **kwargs)
         request.headers.setdefault("User-Agent", self.user_agent)
         return self.requests_session.prepare_request(request)
 
+    @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """Rate limit every attempt, retry (tap_common), and re-login once on a 401.
 
@@ -157,7 +238,7 @@ class RevStream(VendorStream):
         """
 
         def rate_limited(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            with self.tap.request_slots:
+            with self.run.request_slots:
                 self.rate_limiter.acquire(self.rate_family)
                 return func(prepared, context)
 
@@ -180,7 +261,7 @@ class RevStream(VendorStream):
                 partition_label(context),
             )
             # Threads that saw the same token rejected share one login.
-            with self.tap.request_slots:
+            with self.run.request_slots:
                 renewed = auth.renew(stale=auth.token_sent(prepared))
             if renewed:
                 try:
@@ -199,6 +280,7 @@ class RevStream(VendorStream):
 
         return with_one_relogin
 
+    @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:  # type: ignore[override]
         """tap_common's waits, except after a 429: the rate limiter waits for that one."""
         others = super().backoff_wait_generator()
@@ -209,25 +291,38 @@ class RevStream(VendorStream):
             throttled = getattr(response, "status_code", None) == HTTPStatus.TOO_MANY_REQUESTS
             exc = yield 0.0 if throttled else others.send(exc)
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         response = getattr(details.get("exception"), "response", None)
         if getattr(response, "status_code", None) != HTTPStatus.TOO_MANY_REQUESTS:
             super().backoff_handler(details)  # a 429 was already reported with its wait
 
+    def request_webcast_status(self, webcast_id: str) -> dict:
+        """GET .../scheduled-events/{id}/status through the same auth, rate limit, retries
+        and messages as the stream's own pages."""
+        context = {"webcast_id": webcast_id}
+        url = f"{self.url_base}/api/v2/scheduled-events/{quote(webcast_id, safe='')}/status"
+        prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
+        body = self.parsed_body(self.send(prepared, context))
+        if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+            msg = f"GET .../{webcast_id}/status: expected an object with a 'status' string"
+            raise VendorDataError(msg)
+        return body
+
     # --- answers --------------------------------------------------------------------------
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED:
             raise TokenRejectedError(self.response_error_message(response))
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             self._pause_after_throttle(response)
-        if status == HTTPStatus.NOT_FOUND and self.skip_not_found:
-            return  # parse_response warns and skips it
         if status == HTTPStatus.BAD_REQUEST and self.bad_request_means_no_data:
             return  # parse_response warns (or the paginator restarts the report)
         super().validate_response(response)
 
+    @override
     def parse_body(self, response: requests.Response) -> t.Any:
         """JSON (tap_common); an empty body is None where it means "no rows"."""
         if self.empty_body_means_no_rows and not response.content.strip():
@@ -253,28 +348,20 @@ class RevStream(VendorStream):
         )
         raise exc
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        status = response.status_code
-        if status == HTTPStatus.NOT_FOUND:
-            self.logger.warning(
-                "%s: Rev answered 404 for %s; the webcast was probably deleted after the "
-                "webcast list was read. Skipping it.",
-                self.name,
-                partition_label(self.partition),
-            )
-            return []
-        if status == HTTPStatus.BAD_REQUEST:
+        if response.status_code == HTTPStatus.BAD_REQUEST:
             self.on_bad_request(response)
             return []
-        body = self.parsed_body(response)
-        if body is None and self.empty_body_means_no_rows:
+        empty = self.empty_body_means_no_rows and response.status_code == HTTPStatus.OK
+        if empty and self.parsed_body(response) is None:
             self.logger.info(
                 "%s: Rev answered an empty body for %s (the run never took place); no rows.",
                 self.name,
                 partition_label(self.partition),
             )
             return []
-        return self.records_from_body(body)
+        return super().parse_response(response)
 
     def on_bad_request(self, response: requests.Response) -> None:
         """A 400 on a stream with ``bad_request_means_no_data``: warn and move on."""
@@ -285,6 +372,7 @@ class RevStream(VendorStream):
             vendor_message(response) or "no reason given",
         )
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         rows = body.get(self.records_key) if self.records_key and isinstance(body, dict) else body
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
@@ -314,6 +402,7 @@ class RevStream(VendorStream):
         """Stream-specific changes to a row whose names are already snake_case."""
         return fields
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         """Vendor row -> record: snake_case names, UTC timestamps, unknown fields kept."""
         fields = {self.renames.get(k, k): v for k, v in snake_keys(row).items()}
@@ -375,9 +464,11 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             and self.current_value.scroll_id is not None
         )
 
+    @override
     def continue_if_empty(self, response: requests.Response) -> bool:
         return self.restart_on_expiry and self.scroll_expired(response)
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         if self.scroll_expired(response):
             return self.restart_on_expiry
@@ -391,6 +482,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             return False
         return not (isinstance(total, int) and self.read >= total)
 
+    @override
     def get_next(self, response: requests.Response) -> ScrollToken:
         page = self.current_value.page + 1
         if not self.scroll_expired(response):

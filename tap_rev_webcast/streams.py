@@ -9,8 +9,7 @@ as Rev's strings (``HH:MM:SS``, or ``d.HH:MM:SS`` past a day).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
+import functools
 import threading
 import typing as t
 from http import HTTPStatus
@@ -18,14 +17,23 @@ from urllib.parse import quote
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
-from tap_common.records import parse_timestamp
-from tap_common.stream import TRANSIENT_ERRORS, VendorDataError, partition_label
+from tap_common.errors import VendorDataError, partition_label
+from tap_common.records import parse_timestamp, surrogate_key
+from tap_common.schema import (
+    boolean_property,
+    datetime_property,
+    integer_property,
+    number_property,
+    text_property,
+    unmapped_fields_property,
+)
 from tap_rev_webcast.client import (
     RevStream,
     ScrollPaginator,
     ScrollToken,
-    snake_keys,
+    WebcastState,
     vendor_message,
 )
 
@@ -63,53 +71,16 @@ SESSION_KEY_FIELDS = (
     "browser",
     "entered_date",
 )
+#: The key that carries a poll's answers from poll_results to poll_answers.
+POLL_ANSWERS = "poll_answers"
 _STATUS = "_rev_status"  # the /status answer, carried with a webcast row to to_record
 _READ_IN = "_rev_read_in"  # which pass over a restarted report a session row comes from
 
 
-class WebcastState(t.NamedTuple):
-    """What the report streams need to know of a webcast (kept by the tap, by id)."""
-
-    status: str
-    is_pre_production: bool
-
-    @classmethod
-    def of(cls, status: dict) -> WebcastState:
-        """From a GET .../status answer (as it lands in the webcast record)."""
-        fields = snake_keys(status)
-        return cls(fields.get("status"), bool(fields.get("is_pre_production")))
-
-
-UNMAPPED = th.Property(
-    "unmapped_fields",
-    th.ObjectType(),
-    description="Fields Rev sent that this tap does not map yet (names in snake_case).",
+UNMAPPED = unmapped_fields_property(
+    "Fields Rev sent that this tap does not map yet (names in snake_case)."
 )
 STRINGS = th.ArrayType(th.StringType())
-
-
-def _str(name: str, description: str | None = None, **kwargs: t.Any) -> th.Property:
-    return th.Property(name, th.StringType(), description=description, **kwargs)
-
-
-def _int(name: str, description: str | None = None) -> th.Property:
-    return th.Property(name, th.IntegerType(), description=description)
-
-
-def _num(name: str, description: str | None = None) -> th.Property:
-    return th.Property(name, th.NumberType(), description=description)
-
-
-def _bool(name: str, description: str | None = None) -> th.Property:
-    return th.Property(name, th.BooleanType(), description=description)
-
-
-def _time(name: str, description: str | None = None) -> th.Property:
-    return th.Property(name, th.DateTimeType(), description=description)
-
-
-def _object(*properties: th.Property) -> th.ObjectType:
-    return th.ObjectType(*properties)
 
 
 REPORT_KEYS = (
@@ -123,12 +94,12 @@ REPORT_KEYS = (
 )
 
 
-def iso_utc(moment: dt.datetime) -> str:
+def rev_datetime(moment: dt.datetime) -> str:
     """Rev's date-time format: 2026-06-01T15:00:00.000Z."""
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class WebcastsStream(RevStream):
+class RevWebcastsStream(RevStream):
     """GET /api/v2/scheduled-events in date windows (or each of 'webcast_ids'), plus status.
 
     Windows of 'window_days' run from 'start_date' to now; a webcast is listed by every
@@ -154,70 +125,83 @@ class WebcastsStream(RevStream):
 
     schema = th.PropertiesList(
         th.Property("id", th.StringType(), required=True, description="Webcast (event) id."),
-        _str("title"),
-        _str("description"),
-        _time("start_date"),
-        _time("end_date"),
-        _str("listing_type", "Public, TrustedPublic, AllUsers or Private."),
-        _str("event_url"),
+        text_property("title"),
+        text_property("description"),
+        datetime_property("start_date"),
+        datetime_property("end_date"),
+        text_property("listing_type", "Public, TrustedPublic, AllUsers or Private."),
+        text_property("event_url"),
         th.Property(
             "background_images",
-            th.ArrayType(_object(_str("url"), _str("scale_size"))),
+            th.ArrayType(th.ObjectType(text_property("url"), text_property("scale_size"))),
         ),
         th.Property(
             "categories",
             th.ArrayType(
-                _object(_str("category_id"), _str("name"), _str("full_path"), _bool("restricted"))
+                th.ObjectType(
+                    text_property("category_id"),
+                    text_property("name"),
+                    text_property("full_path"),
+                    boolean_property("restricted"),
+                )
             ),
         ),
         th.Property("tags", STRINGS),
-        _bool("unlisted"),
-        _int("estimated_attendees"),
-        _int("lobby_time_minutes"),
+        boolean_property("unlisted"),
+        integer_property("estimated_attendees"),
+        integer_property("lobby_time_minutes"),
         th.Property(
             "pre_production",
-            _object(
-                _str("duration"),
+            th.ObjectType(
+                text_property("duration"),
                 th.Property("user_ids", STRINGS),
                 th.Property("group_ids", STRINGS),
             ),
             description="Pre-production settings; duration as HH:MM:SS or d.HH:MM:SS.",
         ),
-        _str("shortcut_name"),
-        _str("video_source_type"),
+        text_property("shortcut_name"),
+        text_property("video_source_type"),
         th.Property(
-            "rtmp", _object(_str("url")), description="RTMP source; the stream key is withheld."
+            "rtmp",
+            th.ObjectType(text_property("url")),
+            description="RTMP source; the stream key is withheld.",
         ),
         th.Property(
-            "secondary_rtmp", _object(_str("url")), description="The stream key is withheld."
+            "secondary_rtmp",
+            th.ObjectType(text_property("url")),
+            description="The stream key is withheld.",
         ),
-        _bool("secondary_source_enabled"),
-        _str("webcast_type", "Rev or WebexEvents."),
-        th.Property("webex_team", _object(_str("room_id"), _str("name"))),
+        boolean_property("secondary_source_enabled"),
+        text_property("webcast_type", "Rev or WebexEvents."),
+        th.Property("webex_team", th.ObjectType(text_property("room_id"), text_property("name"))),
         th.Property(
-            "zoom", _object(_str("meeting_id")), description="The meeting password is withheld."
+            "zoom",
+            th.ObjectType(text_property("meeting_id")),
+            description="The meeting password is withheld.",
         ),
-        _str("vod_id"),
-        _str("presenter_id"),
+        text_property("vod_id"),
+        text_property("presenter_id"),
         th.Property("presenter_ids", STRINGS),
-        _str("attendee_join_method", "Anonymous or Registration."),
+        text_property("attendee_join_method", "Anonymous or Registration."),
         th.Property(
             "external_presenters",
-            th.ArrayType(_object(_str("name"), _str("title"), _str("email"))),
+            th.ArrayType(
+                th.ObjectType(text_property("name"), text_property("title"), text_property("email"))
+            ),
         ),
-        _bool("is_featured"),
-        _str(
+        boolean_property("is_featured"),
+        text_property(
             "status",
             "From GET .../status when read: Scheduled, InProgress, Completed, ... "
             "(the report streams read Completed webcasts only).",
         ),
-        _str("status_reason", "The status' reason, if Rev gives one."),
-        _bool("is_pre_production", "From GET .../status: a pre-production run is live."),
+        text_property("status_reason", "The status' reason, if Rev gives one."),
+        boolean_property("is_pre_production", "From GET .../status: a pre-production run is live."),
         UNMAPPED,
     ).to_dict()
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        self.tap.share_before_threads()
         explicit = self.config.get("webcast_ids")
         requests_to_make = (
             [{"webcast_id": webcast_id} for webcast_id in dict.fromkeys(explicit)]
@@ -230,25 +214,15 @@ class WebcastsStream(RevStream):
                 webcast_id = webcast_id_of(row)
                 assert webcast_id is not None  # records_from_body checked it
                 rows.setdefault(webcast_id, row)  # windows overlap: the first one wins
-        statuses = self.fetch_in_order(self.fetch_status, list(rows))
+        statuses = self.fetch_in_order(self.request_webcast_status, list(rows))
         contexts = []
         for (webcast_id, row), status in zip(rows.items(), statuses, strict=True):
             row[_STATUS] = status
             # Filled before any report is requested: report workers read it.
-            self.tap.webcast_states[webcast_id] = WebcastState.of(status)
+            self.run.webcasts[webcast_id] = WebcastState.of(status)
             contexts += [{"webcast_id": webcast_id, "run_number": n} for n in self.run_numbers]
-        self.tap.report_contexts = contexts
+        self.run.report_contexts = contexts
         yield from rows.values()
-        # Every other stream descends from this one: their last reads are done by now.
-        self.tap.log_request_summary()
-
-    def _sync_records(self, *args: t.Any, **kwargs: t.Any) -> t.Generator[dict, t.Any, t.Any]:
-        # Every report stream is synced from inside this loop: however it ends, no worker
-        # may go on fetching ahead.
-        try:
-            yield from super()._sync_records(*args, **kwargs)
-        finally:
-            self.tap.stop_prefetching()
 
     @property
     def run_numbers(self) -> list[int]:
@@ -261,12 +235,12 @@ class WebcastsStream(RevStream):
     def windows(self) -> list[dict]:
         """(after, before] windows of 'window_days' from 'start_date' to now."""
         start = parse_timestamp(self.config["start_date"], field="start_date")
-        now = dt.datetime.fromtimestamp(self.tap.clock.now(), tz=dt.timezone.utc)
+        now = dt.datetime.fromtimestamp(self.run.clock.now(), tz=dt.timezone.utc)
         step = dt.timedelta(days=self.config["window_days"])
         windows = []
         while start < now:
             end = min(start + step, now)
-            windows.append({"after": iso_utc(start), "before": iso_utc(end)})
+            windows.append({"after": rev_datetime(start), "before": rev_datetime(end)})
             start = end
         if not windows:
             self.logger.warning("webcasts: 'start_date' is in the future; nothing to list.")
@@ -300,22 +274,6 @@ class WebcastsStream(RevStream):
                 msg = f"a webcast without an id: keys {sorted(row)[:8]}"
                 raise VendorDataError(msg)
         return rows
-
-    def fetch_status(self, webcast_id: str) -> dict:
-        """GET .../status through the same auth, rate limit, retries and messages."""
-        context = {"webcast_id": webcast_id}
-        self.partition = context
-        url = f"{self.url_base}{self.path}/{quote(webcast_id, safe='')}/status"
-        prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
-        try:
-            response = self.request_decorator(self._request)(prepared, context)
-        except TRANSIENT_ERRORS as exc:
-            raise self.gave_up(context, exc) from None
-        body = self.parsed_body(response)
-        if not isinstance(body, dict) or not isinstance(body.get("status"), str):
-            msg = f"GET .../{webcast_id}/status: expected an object with a 'status' string"
-            raise VendorDataError(msg)
-        return body
 
     def prepare_fields(self, fields: dict, context: Context | None) -> dict:
         status = fields.pop(_STATUS)
@@ -360,16 +318,16 @@ class ReportStream(RevStream):
     ('max_concurrency'), within the rate limit, and emitted in order.
     """
 
-    parent_stream_type = WebcastsStream
+    parent_stream_type = RevWebcastsStream
     prefetch_partitions = True
     state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no state per webcast
     replication_key = None
     rate_family = "reports"
     context_columns = ("webcast_id", "run_number")
-    skip_not_found = True
+    vanished_parent = "webcast"
 
     def webcast_state(self, context: Context) -> WebcastState:
-        return self.tap.webcast_states[context["webcast_id"]]
+        return self.run.webcasts[context["webcast_id"]]
 
     def wanted(self, context: Context) -> bool:
         """Post-event reports exist once a webcast has completed."""
@@ -383,7 +341,7 @@ class ReportStream(RevStream):
     def prefetch_contexts(self) -> t.Sequence[Context] | None:
         """The contexts ``get_records`` will fetch, in order: the wanted ones of the webcasts
         stream's list (the SDK syncs this stream once per webcast and run, in that order)."""
-        contexts = self.tap.report_contexts
+        contexts = self.run.report_contexts
         return None if contexts is None else [c for c in contexts if self.wanted(c)]
 
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
@@ -416,32 +374,39 @@ SESSION_SCHEMA = th.PropertiesList(
         "when several sessions share all of them.",
     ),
     *REPORT_KEYS,
-    _str("user_type"),
-    _str("attendee_type", "Host, Moderator, AccountAdmin or Attendee."),
-    _str("name"),
-    _str("username"),
-    _str("email"),
-    _str("ip_address"),
-    _str("browser"),
-    _str("device_type"),
-    _str("zone", "Rev zone name."),
-    _str("device_accessed"),
-    _str("stream_accessed"),
-    _str("session_time", "Duration, HH:MM:SS."),
-    _str("viewing_time", "Duration, HH:MM:SS."),
-    _str("public_cdn_time", "Duration, HH:MM:SS."),
-    _str("ecdn_time", "Duration, HH:MM:SS (vendor eCDNTime)."),
-    _time("entered_date"),
-    _time("exited_date"),
-    _time("viewing_start_time"),
-    _int("experienced_errors"),
-    _int("multicast_errors"),
-    _int("buffer_events"),
-    _int("rebuffer_events"),
-    _int("rebuffer_duration"),
+    text_property("user_type"),
+    text_property("attendee_type", "Host, Moderator, AccountAdmin or Attendee."),
+    text_property("name"),
+    text_property("username"),
+    text_property("email"),
+    text_property("ip_address"),
+    text_property("browser"),
+    text_property("device_type"),
+    text_property("zone", "Rev zone name."),
+    text_property("device_accessed"),
+    text_property("stream_accessed"),
+    text_property("session_time", "Duration, HH:MM:SS."),
+    text_property("viewing_time", "Duration, HH:MM:SS."),
+    text_property("public_cdn_time", "Duration, HH:MM:SS."),
+    text_property("ecdn_time", "Duration, HH:MM:SS (vendor eCDNTime)."),
+    datetime_property("entered_date"),
+    datetime_property("exited_date"),
+    datetime_property("viewing_start_time"),
+    integer_property("experienced_errors"),
+    integer_property("multicast_errors"),
+    integer_property("buffer_events"),
+    integer_property("rebuffer_events"),
+    integer_property("rebuffer_duration"),
     th.Property(
         "polls",
-        th.ArrayType(_object(_str("poll_id"), _str("question"), _str("answers"), _time("when"))),
+        th.ArrayType(
+            th.ObjectType(
+                text_property("poll_id"),
+                text_property("question"),
+                text_property("answers"),
+                datetime_property("when"),
+            )
+        ),
         description="This attendee's poll answers (webcasts with userPollsResponse=LogAll).",
     ),
     UNMAPPED,
@@ -469,18 +434,14 @@ class SessionKeys:
         if scan_pass != self.scan_pass:
             self.scan_pass = scan_pass
             self.seen_in_pass.clear()
-        identity = _digest([record.get(name) for name in SESSION_KEY_FIELDS])
+        identity = surrogate_key([record.get(name) for name in SESSION_KEY_FIELDS])
         repeat = self.seen_in_pass.get(identity, 0)
         self.seen_in_pass[identity] = repeat + 1
-        key = identity if repeat == 0 else _digest([identity, repeat])
+        key = identity if repeat == 0 else surrogate_key([identity, repeat])
         if key in self.emitted:
             return None
         self.emitted.add(key)
         return key
-
-
-def _digest(parts: list) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
 
 def summary_of(body: dict) -> dict:
@@ -546,9 +507,9 @@ class AttendeeSessionsStream(ReportStream):
         self.hand_over_summary(None)
 
     def hand_over_summary(self, summary: dict | None) -> None:
-        if self.tap.streams["webcast_attendance_summary"].selected and self.partition:
+        if self.run.is_selected("webcast_attendance_summary") and self.partition:
             key = (self.partition["webcast_id"], self.partition["run_number"])
-            self.tap.report_summaries[key] = summary
+            self.run.report_summaries[key] = summary
 
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         scan_pass = row.pop(_READ_IN, 0)
@@ -575,31 +536,33 @@ class AttendanceSummaryStream(ReportStream):
 
     schema = th.PropertiesList(
         *REPORT_KEYS,
-        _int("total_sessions"),
-        _str("total_public_cdn_time", "Duration, HH:MM:SS or d.HH:MM:SS."),
-        _str("total_ecdn_time", "Duration, HH:MM:SS or d.HH:MM:SS."),
-        _int("host_count"),
-        _int("moderator_count"),
-        _int("attendee_count", "Attendees plus account admins."),
-        _num("experienced_rebuffering_percentage", "Percent of sessions that rebuffered."),
-        _num("average_experienced_rebuffer_duration"),
-        _num("experienced_errors_per_attendees"),
-        _num("multicast_errors_per_attendees"),
+        integer_property("total_sessions"),
+        text_property("total_public_cdn_time", "Duration, HH:MM:SS or d.HH:MM:SS."),
+        text_property("total_ecdn_time", "Duration, HH:MM:SS or d.HH:MM:SS."),
+        integer_property("host_count"),
+        integer_property("moderator_count"),
+        integer_property("attendee_count", "Attendees plus account admins."),
+        number_property(
+            "experienced_rebuffering_percentage", "Percent of sessions that rebuffered."
+        ),
+        number_property("average_experienced_rebuffer_duration"),
+        number_property("experienced_errors_per_attendees"),
+        number_property("multicast_errors_per_attendees"),
         UNMAPPED,
     ).to_dict()
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         key = (context["webcast_id"], context["run_number"])
-        if key in self.tap.report_summaries:
-            summary = self.tap.report_summaries.pop(key)
+        if key in self.run.report_summaries:
+            summary = self.run.report_summaries.pop(key)
             if summary is not None:
                 yield summary
             return
         yield from super().get_records(context)
 
     def prefetch_contexts(self) -> t.Sequence[Context] | None:
-        if self.tap.streams["attendee_sessions"].selected:
+        if self.run.is_selected("attendee_sessions"):
             return None  # the summaries come from attendee_sessions: nothing to fetch ahead
         return super().prefetch_contexts()
 
@@ -636,38 +599,38 @@ class RealtimeAttendeesStream(ReportStream):
     schema = th.PropertiesList(
         *REPORT_KEYS,
         th.Property("session_id", th.StringType(), required=True),
-        _str("user_id"),
-        _str("username"),
-        _str("full_name"),
-        _str("user_type"),
-        _str("attendee_type", "Host, Moderator, AccountAdmin or Attendee."),
-        _str("email"),
-        _time("start_time"),
-        _str("status", "Online or Offline."),
-        _int("experienced_errors"),
-        _int("multicast_failovers"),
-        _num("experienced_buffering_duration"),
-        _int("experienced_buffering_count"),
-        _num("avg_experienced_buffering_duration"),
-        _num("avg_bitrate_kbps"),
-        _num("avg_bandwidth_mbps"),
-        _time("viewing_start_time"),
-        _str("zone_id"),
-        _str("zone_name"),
-        _str("ip_address"),
-        _str("stream_device"),
-        _str("stream_accessed"),
-        _str("player_device"),
-        _str("browser"),
-        _str("video_player"),
-        _str("video_format"),
-        _str("user_agent"),
-        _str("os_name"),
-        _str("os_family"),
-        _str("device_id"),
-        _bool("rev_connect"),
-        _str("stream_type"),
-        _str("profile_image_url"),
+        text_property("user_id"),
+        text_property("username"),
+        text_property("full_name"),
+        text_property("user_type"),
+        text_property("attendee_type", "Host, Moderator, AccountAdmin or Attendee."),
+        text_property("email"),
+        datetime_property("start_time"),
+        text_property("status", "Online or Offline."),
+        integer_property("experienced_errors"),
+        integer_property("multicast_failovers"),
+        number_property("experienced_buffering_duration"),
+        integer_property("experienced_buffering_count"),
+        number_property("avg_experienced_buffering_duration"),
+        number_property("avg_bitrate_kbps"),
+        number_property("avg_bandwidth_mbps"),
+        datetime_property("viewing_start_time"),
+        text_property("zone_id"),
+        text_property("zone_name"),
+        text_property("ip_address"),
+        text_property("stream_device"),
+        text_property("stream_accessed"),
+        text_property("player_device"),
+        text_property("browser"),
+        text_property("video_player"),
+        text_property("video_format"),
+        text_property("user_agent"),
+        text_property("os_name"),
+        text_property("os_family"),
+        text_property("device_id"),
+        boolean_property("rev_connect"),
+        text_property("stream_type"),
+        text_property("profile_image_url"),
         UNMAPPED,
     ).to_dict()
 
@@ -726,12 +689,12 @@ class CommentsStream(ReportStream):
     schema = th.PropertiesList(
         th.Property("comment_id", th.StringType(), required=True),
         *REPORT_KEYS,
-        _str("user_id"),
-        _str("username"),
-        _time("date"),
-        _str("comment"),
-        _str("html_comment"),
-        _bool("hidden"),
+        text_property("user_id"),
+        text_property("username"),
+        datetime_property("date"),
+        text_property("comment"),
+        text_property("html_comment"),
+        boolean_property("hidden"),
         UNMAPPED,
     ).to_dict()
 
@@ -763,11 +726,11 @@ class PollResultsStream(ReportStream):
     schema = th.PropertiesList(
         *REPORT_KEYS,
         th.Property("poll_id", th.StringType(), required=True),
-        _str("question"),
-        _int("total_responses"),
-        _int("total_no_responses"),
-        _bool("allow_multiple_answers"),
-        _time("when_poll_created"),
+        text_property("question"),
+        integer_property("total_responses"),
+        integer_property("total_no_responses"),
+        boolean_property("allow_multiple_answers"),
+        datetime_property("when_poll_created"),
         UNMAPPED,
     ).to_dict()
 
@@ -779,16 +742,25 @@ class PollResultsStream(ReportStream):
         if not fields.get("poll_id"):
             msg = "a poll without an id"
             raise VendorDataError(msg)
-        if self.tap.streams["poll_answers"].selected:
-            key = (context["webcast_id"], context["run_number"], fields["poll_id"])
-            self.tap.poll_answers[key] = answers
+        fields[POLL_ANSWERS] = answers
         return fields
 
+    @functools.cached_property
+    @override
+    def vendor_columns(self) -> frozenset[str]:
+        # The answers ride in the record only as far as get_child_context.
+        return super().vendor_columns | {POLL_ANSWERS}
+
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
+        # The SDK syncs a record's children before it writes the record: the answers leave
+        # the record here and travel in the child context (poll_answers takes them out of
+        # its frozen context).
         return {
             "webcast_id": record["webcast_id"],
             "run_number": record["run_number"],
             "poll_id": record["poll_id"],
+            POLL_ANSWERS: record.pop(POLL_ANSWERS),
         }
 
 
@@ -807,14 +779,23 @@ class PollAnswersStream(RevStream):
         *REPORT_KEYS,
         th.Property("poll_id", th.StringType(), required=True),
         th.Property("answer", th.StringType(), required=True),
-        _int("votes"),
+        integer_property("votes"),
         UNMAPPED,
     ).to_dict()
 
+    answers: list[dict] | None = None
+
+    @override
+    def preprocess_context(self, context: Context) -> Context:
+        """Take the poll's answers out of the context: it should hold ids only."""
+        ids = dict(context)
+        self.answers = ids.pop(POLL_ANSWERS, None)
+        return ids
+
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
-        key = (context["webcast_id"], context["run_number"], context["poll_id"])
-        yield from self.tap.poll_answers.pop(key, [])
+        answers, self.answers = self.answers, None
+        yield from answers or []
 
 
 class QuestionsStream(ReportStream):
@@ -827,16 +808,16 @@ class QuestionsStream(ReportStream):
     schema = th.PropertiesList(
         th.Property("question_id", th.StringType(), required=True),
         *REPORT_KEYS,
-        _time("when_asked"),
-        _str("question"),
-        _str("user_name"),
-        _str("replied_user_name"),
-        _str("asked_by"),
-        _str("replied_by"),
-        _time("when_replied"),
-        _str("last_action"),
-        _str("reply"),
-        _bool("is_public"),
+        datetime_property("when_asked"),
+        text_property("question"),
+        text_property("user_name"),
+        text_property("replied_user_name"),
+        text_property("asked_by"),
+        text_property("replied_by"),
+        datetime_property("when_replied"),
+        text_property("last_action"),
+        text_property("reply"),
+        boolean_property("is_public"),
         UNMAPPED,
     ).to_dict()
 
@@ -852,7 +833,7 @@ class ReactionsStream(ReportStream):
         *REPORT_KEYS,
         th.Property("webcast_date", th.DateTimeType(), required=True),
         th.Property("reaction", th.StringType(), required=True, description="The emoji."),
-        _str("unicode", "The emoji's code point(s)."),
-        _int("count"),
+        text_property("unicode", "The emoji's code point(s)."),
+        integer_property("count"),
         UNMAPPED,
     ).to_dict()

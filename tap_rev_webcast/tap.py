@@ -1,37 +1,34 @@
-"""tap-rev-webcast: settings, the shared session and rate limiter, and the list of streams."""
+"""tap-rev-webcast: settings and the list of streams."""
 
 from __future__ import annotations
 
-import threading
-import typing as t
-from functools import cached_property
-
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_common.tap import COMMON_SETTINGS, VendorTap, check_http_url
 from tap_rev_webcast import streams
-from tap_rev_webcast.auth import ApiKeyLogin, RevAuthenticator, UserLogin
-from tap_rev_webcast.ratelimit import Clock, RateLimiter, SystemClock
-
-# Parents before children: attendee_sessions hands each report's summary to
-# webcast_attendance_summary, which the SDK syncs after it for the same webcast run.
-STREAM_TYPES = (
-    streams.WebcastsStream,
-    streams.AttendeeSessionsStream,
-    streams.AttendanceSummaryStream,
-    streams.RealtimeAttendeesStream,
-    streams.CommentsStream,
-    streams.PollResultsStream,
-    streams.PollAnswersStream,
-    streams.QuestionsStream,
-    streams.ReactionsStream,
-)
+from tap_rev_webcast.client import RevRun
+from tap_rev_webcast.ratelimit import Clock, SystemClock
 
 
-class TapRevWebcast(VendorTap):
+class TapRevWebcast(VendorTap[RevRun]):
     """Singer tap for Vbrick Rev webcast reports."""
 
     name = "tap-rev-webcast"
+    # Parents before children. attendee_sessions hands each report's summary to
+    # webcast_attendance_summary, its sibling, which the SDK syncs after it for the same
+    # webcast run (tests/rev/test_sync.py checks the order).
+    stream_types = (
+        streams.RevWebcastsStream,
+        streams.AttendeeSessionsStream,
+        streams.AttendanceSummaryStream,
+        streams.RealtimeAttendeesStream,
+        streams.CommentsStream,
+        streams.PollResultsStream,
+        streams.PollAnswersStream,
+        streams.QuestionsStream,
+        streams.ReactionsStream,
+    )
 
     #: Every wait (rate limits, 429 pauses, login retries) and every "now" goes through
     #: this clock; tests substitute a fake one.
@@ -144,17 +141,11 @@ class TapRevWebcast(VendorTap):
         *COMMON_SETTINGS,
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        # Hand-overs between streams (see streams.py): each webcast's status, read by the
-        # webcasts stream; report summaries and poll answers from responses read once.
-        self.webcast_states: dict[str, streams.WebcastState] = {}
-        # The report streams' contexts in the order the SDK syncs them, known before the
-        # first webcast is emitted, so reports can be fetched ahead.
-        self.report_contexts: list[dict] | None = None
-        self.report_summaries: dict[tuple, dict | None] = {}
-        self.poll_answers: dict[tuple, list[dict]] = {}
-        super().__init__(*args, **kwargs)
+    @override
+    def new_run(self) -> RevRun:
+        return RevRun(self.config, clock=self.clock, logger=self.logger)
 
+    @override
     def extra_config_errors(self) -> list[str]:
         config = self.config
         errors = check_http_url(config, "base_url")
@@ -182,64 +173,6 @@ class TapRevWebcast(VendorTap):
         if config.get("run_numbers") == []:
             errors.append("Setting 'run_numbers' is empty; use [0] for the main event.")
         return errors
-
-    @cached_property
-    def rev_authenticator(self) -> RevAuthenticator:
-        """The one Rev session of this run, shared by every stream."""
-        config = self.config
-        credentials: ApiKeyLogin | UserLogin = (
-            ApiKeyLogin(config["api_key"], config["secret"])
-            if config.get("api_key")
-            else UserLogin(config["username"], config["password"])
-        )
-        return RevAuthenticator(
-            base_url=config["base_url"],
-            credentials=credentials,
-            clock=self.clock,
-            logger=self.logger,
-            timeout=config.get("request_timeout", 60),
-            max_retries=config.get("max_retries", 5),
-            retry_base_seconds=config.get("retry_base_seconds", 2),
-        )
-
-    @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        """Client-side limits per endpoint family, shared by every stream."""
-        limits = {
-            "reports": self.config["reports_requests_per_minute"],
-            "realtime": self.config["realtime_requests_per_minute"],
-            "get": self.config["get_requests_per_minute"],
-        }
-        return RateLimiter(limits, self.clock, self.logger)
-
-    @cached_property
-    def request_slots(self) -> threading.BoundedSemaphore:
-        """At most 'max_concurrency' requests in flight, all streams together."""
-        return threading.BoundedSemaphore(int(self.config.get("max_concurrency") or 1))
-
-    def stop_prefetching(self) -> None:
-        """Stop every stream's worker threads: after a failure, those of the streams that did
-        not fail would otherwise wait forever for their rows to be taken (and block exit)."""
-        for stream in self.streams.values():
-            t.cast("streams.RevStream", stream).stop_prefetching()
-
-    def share_before_threads(self) -> None:
-        """Create what every request shares here, in the main thread, before worker
-        threads start: a cached property first read by two threads could be built twice."""
-        _ = self.rev_authenticator, self.rate_limiter, self.request_slots
-
-    def discover_streams(self) -> list[streams.RevStream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
-
-    def log_request_summary(self) -> None:
-        """One line with the requests made, the rate-limit waits and the logins of the run."""
-        auth = self.rev_authenticator
-        self.logger.info(
-            "Rev requests: %s. Logins: %d, session extensions: %d.",
-            self.rate_limiter.summary() or "none",
-            auth.logins,
-            auth.extensions,
-        )
 
 
 if __name__ == "__main__":

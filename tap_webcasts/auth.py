@@ -14,8 +14,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
 
-from tap_common.stream import VendorDataError, describe_exception
+from tap_common.errors import VendorDataError, describe_exception
+from tap_common.retry import retry_wait_generator
 from tap_webcasts import parsers
 
 
@@ -44,9 +46,26 @@ class WebcastsSession(requests.auth.AuthBase):
         self._ids: tuple[str, str] | None = None  # (si, ui)
         self.logins = 0
 
+    @classmethod
+    def from_config(cls, config: t.Mapping[str, t.Any]) -> WebcastsSession:
+        """The session of a run, with the tap's timeout and retry settings."""
+        return cls(
+            base_url=config["base_url"],
+            username=config["username"],
+            password=config["password"],
+            timeout=config.get("request_timeout", 60),
+            session=requests.Session(),
+            max_tries=int(config.get("max_retries", 5)) + 1,
+            waits=lambda: retry_wait_generator(
+                base_seconds=float(config.get("retry_base_seconds", 2)),
+                max_wait_seconds=float(config.get("retry_max_wait_seconds", 120)),
+            ),
+        )
+
     def __repr__(self) -> str:  # never show credentials, even in a debugger or a traceback
         return f"<WebcastsSession logins={self.logins}>"
 
+    @override
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         si, ui = self.ids()
         parts = urlsplit(request.url or "")

@@ -1,55 +1,112 @@
-"""Webcasts.com Reporting API v2.0: base stream (session, envelopes, report downloads)."""
+"""Webcasts.com Reporting API v2.0: the run object and the base stream (session, envelopes,
+report downloads)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 import typing as t
+import zoneinfo
+from functools import cached_property
 from pathlib import Path
 
-import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
 
+from tap_common.errors import VendorDataError, partition_label
 from tap_common.prefetch import Prefetcher
-from tap_common.stream import VendorDataError, VendorStream, partition_label
+from tap_common.records import parse_timestamp
+from tap_common.run import VendorRun
+from tap_common.stream import VendorStream
 from tap_webcasts import parsers
+from tap_webcasts.auth import WebcastsSession
 
 if t.TYPE_CHECKING:
-    from tap_webcasts.auth import WebcastsSession
+    import requests
 
 # Path suffix per response_format: XML is the API's default.
 FORMAT_SUFFIX = {"xml": "", "json": "/json", "csv": "/csv"}
 
 
-class WebcastsStream(VendorStream):
-    """A Webcasts.com reporting endpoint. Calls carry si/ui from the shared session."""
+class WebcastsRun(VendorRun):
+    """What the streams of one tap-webcasts run share: the login, the report files and
+    each event's report window."""
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self.window_starts: dict[int, dt.datetime | None] = {}
+
+    @cached_property
+    def authenticator(self) -> WebcastsSession:
+        """The one login of this run, shared by every stream."""
+        return WebcastsSession.from_config(self.config)
+
+    @cached_property
+    def report_files(self) -> ReportFiles:
+        return ReportFiles(max_concurrency=int(self.config.get("max_concurrency") or 1))
+
+    def report_window_start(self, ei: int) -> dt.datetime | None:
+        """Where this run's report for event ``ei`` starts, fixed on first use in the run.
+
+        From the audience bookmark of the event (its day is read again: the API filters
+        by whole days), else from date_range_start, else the whole history.
+        """
+        if ei not in self.window_starts:
+            # Read the committed bookmark itself: the SDK's "starting value" exists only once
+            # `audience` has begun this event, and it syncs after the other report streams.
+            state = self.streams["audience"].get_context_state({"ei": ei})
+            bookmark = state.get("replication_key_value")
+            start: dt.datetime | None = None
+            if bookmark:
+                start = parse_timestamp(bookmark, field="audience bookmark")
+            elif first := self.config.get("date_range_start"):
+                day = dt.date.fromisoformat(str(first)[:10])
+                tz = zoneinfo.ZoneInfo(self.config.get("tz") or "GMT")
+                start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+            self.window_starts[ei] = start
+        return self.window_starts[ei]
+
+    @override
+    def close(self) -> None:
+        if "report_files" in self.__dict__:  # created only by a run that read reports
+            self.report_files.close()
+
+
+class WebcastsStream(VendorStream[WebcastsRun]):
+    """A Webcasts.com reporting endpoint. Calls carry si/ui from the run's session."""
 
     vendor_name = "Webcasts.com"
     _renewed = False  # whether the last failure already cost a fresh login
 
     @property
+    @override
     def url_base(self) -> str:
         return str(self.config["base_url"]).rstrip("/")
 
     @property
+    @override
     def authenticator(self) -> WebcastsSession:
-        return self._tap.session  # type: ignore[attr-defined,no-any-return]
+        return self.run.authenticator
 
     @property
     def response_format(self) -> str:
         return str(self.config.get("response_format", "xml"))
 
+    @override
     def get_new_paginator(self) -> None:
         return None  # the API has no paging: one response per request
 
+    @override
     def parse_body(self, response: requests.Response) -> t.Any:
-        """Envelope-checked body; a failed session is renewed once, then the call retried.
+        """The rows of an envelope-checked body; a failed session is renewed once, then
+        the call retried.
 
         A body that is no envelope at all (a proxy's HTML page, a cut document) is retried
         like a 5xx, then fatal.
         """
         try:
-            value = self.parse_envelope_body(response.content)
+            value = list(self.records_from_body(response.content))
         except parsers.ReportError as exc:
             self.renew_session_once(exc)
             raise RetriableAPIError(str(exc), response) from None
@@ -59,7 +116,13 @@ class WebcastsStream(VendorStream):
         self._renewed = False
         return value
 
-    def parse_envelope_body(self, content: bytes) -> t.Any:
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        return t.cast("list[dict]", self.parsed_body(response))  # parse_body made the rows
+
+    @override
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        """The rows of a raw (XML or JSON) body; raises ReportError on a failure returnCode."""
         raise NotImplementedError
 
     def renew_session_once(self, exc: parsers.ReportError) -> None:

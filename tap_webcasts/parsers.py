@@ -24,7 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from tap_common.stream import VendorDataError
+from tap_common.errors import VendorDataError
 
 # --- vendor names --------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ def parse_envelope(content: bytes) -> Envelope:
     if not isinstance(result, dict) or "returnCode" not in result:
         raise VendorDataError("the response has no convey_api/result/returnCode")
     return Envelope(
-        return_code=_int(result["returnCode"], "returnCode"),
+        return_code=parse_int(result["returnCode"], "returnCode"),
         message=_error_message(result),
         success=result.get("success"),
     )
@@ -193,7 +193,7 @@ def _xml_registrants(path: Path) -> t.Iterator[dict]:
             str(path), events=("end",), tag=("returnCode", "message", "attendee"), **SAFE_XML
         ):
             if element.tag == "returnCode":
-                envelope = Envelope(_int(element.text, "returnCode"), None)
+                envelope = Envelope(parse_int(element.text, "returnCode"), None)
             elif element.tag == "message":
                 error_parts["message"] = (element.text or "").strip()
             elif envelope is not None and envelope.return_code == 1:
@@ -361,11 +361,30 @@ def _text(value: t.Any) -> str:
     return str(value)
 
 
-def _int(value: t.Any, field: str) -> int:
+def parse_int(value: t.Any, field: str) -> int:
+    """A whole number; an empty value is an error (see ``int_or_zero`` for counts)."""
     try:
         return int(str(value).strip())
     except ValueError:
         raise VendorDataError(f"{field} holds {value!r}, not an integer") from None
+
+
+def int_or_zero(value: t.Any, field: str) -> int:
+    """A count or duration, where the report leaves an empty cell for 0."""
+    try:
+        return int(str(value).strip() or 0)
+    except ValueError:
+        raise VendorDataError(f"field '{field}' holds {value!r}, not an integer") from None
+
+
+def parse_bool(value: t.Any, field: str) -> bool:
+    """true/false, 1/0, yes/no (any case); empty is false."""
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise VendorDataError(f"field '{field}' holds {value!r}, not a boolean")
 
 
 def _error_message(result: dict) -> str | None:

@@ -8,21 +8,22 @@ list's times are read as GMT, as the API's older clients do.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import typing as t
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from singer_sdk import RESTStream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
-from tap_common.records import split_unmapped, utc_iso
-from tap_common.stream import TRANSIENT_ERRORS, VendorDataError
+from tap_common.errors import VendorDataError
+from tap_common.records import split_unmapped, surrogate_key, utc_iso
+from tap_common.schema import unmapped_fields_property
 from tap_webcasts import parsers
 from tap_webcasts.client import FORMAT_SUFFIX, WebcastsStream
+from tap_webcasts.parsers import int_or_zero, parse_bool
 
 if t.TYPE_CHECKING:
     import requests
@@ -41,15 +42,7 @@ ON_OFF_FILTERS = (
 )
 LIST_FILTERS = ("sti_filter", "excl_domain", "incl_domain")  # pipe-joined on the wire
 
-UNMAPPED = th.Property(
-    "unmapped_fields",
-    th.ObjectType(),
-    description="Fields the vendor sent that this tap does not map yet, kept verbatim.",
-)
-
-
-def surrogate_key(*parts: t.Any) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+UNMAPPED = unmapped_fields_property()
 
 
 class EventsStream(WebcastsStream):
@@ -70,21 +63,25 @@ class EventsStream(WebcastsStream):
     ).to_dict()
 
     @property
+    @override
     def path(self) -> str:  # type: ignore[override]
         return (
             "/api/reporting/eventlist"
             + FORMAT_SUFFIX["json" if self.response_format == "json" else "xml"]
         )
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         return {"ver": "2.0"}
 
-    def parse_envelope_body(self, content: bytes) -> t.Any:
-        return parsers.parse_event_list(content)
+    @override
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        return parsers.parse_event_list(body)
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         rows: list[dict] = self.parsed_body(response)
-        self._tap.reports.upcoming = self.emitted_events(rows)  # type: ignore[attr-defined]
+        self.run.report_files.upcoming = self.emitted_events(rows)
         return rows
 
     def emitted_events(self, rows: list[dict]) -> list[int]:
@@ -102,10 +99,11 @@ class EventsStream(WebcastsStream):
                 events.append(record["ei"])
         return events
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         listed: set[int] = set()
         for row in super().get_records(context):
-            listed.add(_int(row.get("ei"), "ei"))
+            listed.add(int_or_zero(row.get("ei"), "ei"))
             yield row
         if missing := set(self.config.get("event_ids") or ()) - listed:
             self.logger.warning(
@@ -114,11 +112,12 @@ class EventsStream(WebcastsStream):
                 sorted(missing),
             )
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         mapped, unmapped = split_unmapped(row, parsers.EVENT_FIELDS)
         record = {parsers.EVENT_FIELDS[k]: v for k, v in mapped.items()}
-        record["ei"] = _int(record.get("ei"), "ei")
-        record["expired"] = _bool(record.get("expired"), "expired")
+        record["ei"] = int_or_zero(record.get("ei"), "ei")
+        record["expired"] = parse_bool(record.get("expired"), "expired")
         for name in ("sched_start", "sched_end"):
             record[name] = utc_iso(record.get(name), field=name)
         record["unmapped_fields"] = unmapped
@@ -129,6 +128,7 @@ class EventsStream(WebcastsStream):
             return None
         return record
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"ei": record["ei"]}
 
@@ -146,10 +146,11 @@ class AudienceReportStream(WebcastsStream):
     def report_tz(self) -> ZoneInfo:
         return ZoneInfo(self.config.get("tz") or "GMT")
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         self.partition = context
-        reports = self._tap.reports  # type: ignore[attr-defined]
+        reports = self.run.report_files
         self.share_session()  # its downloads may run in the report workers
         while True:
             path = reports.get(context["ei"], self.download_event_report, self.prepare_report)
@@ -169,7 +170,7 @@ class AudienceReportStream(WebcastsStream):
 
     def prepare_report(self, ei: int) -> None:
         """Main thread, before a report's download: fix its window (it reads the state)."""
-        self._tap.report_window_start(ei)  # type: ignore[attr-defined]
+        self.run.report_window_start(ei)
 
     def download_event_report(self, ei: int, path: Path) -> None:
         self.partition = {"ei": ei}  # thread-local: messages of this download name the event
@@ -183,12 +184,12 @@ class AudienceReportStream(WebcastsStream):
             params=self.report_params(context),
             headers=self.http_headers,
         )
-        try:
-            self.request_decorator(self._download)(request, path)
-        except TRANSIENT_ERRORS as exc:  # retries exhausted
-            raise self.gave_up(context, exc) from None
+        self.send(request, context, attempt=partial(self.download_once, path=path))
 
-    def _download(self, request: requests.PreparedRequest, path: Path) -> None:
+    def download_once(
+        self, request: requests.PreparedRequest, context: Context | None, *, path: Path
+    ) -> None:
+        """One attempt: the whole body into ``path`` (a cut body fails the attempt)."""
         signed = self.authenticator(request.copy())
         with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
             RESTStream.validate_response(self, response)
@@ -202,7 +203,7 @@ class AudienceReportStream(WebcastsStream):
 
     def report_params(self, context: Context) -> dict[str, str]:
         params = {"ver": "2.0", "ei": str(context["ei"]), "tz": self.config.get("tz") or "GMT"}
-        start = self._tap.report_window_start(context["ei"])  # type: ignore[attr-defined]
+        start = self.run.report_window_start(context["ei"])
         if start is not None:
             params["date_range_start"] = start.astimezone(self.report_tz).strftime("%m/%d/%Y")
         if end := self.config.get("date_range_end"):
@@ -252,9 +253,11 @@ class AudienceStream(AudienceReportStream):
         UNMAPPED,
     ).to_dict()
 
+    @override
     def rows_of(self, registrant: dict) -> t.Iterable[dict]:
         yield registrant
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         times = [self.local_time(row["registration_date"], "registration_date")]
         for session in row["sessions"]:
@@ -276,7 +279,7 @@ class AudienceStream(AudienceReportStream):
             "registration_fields": row["registration_fields"],
             "session_count": len(row["sessions"]),
             "viewing_seconds": sum(
-                _int(s["duration_seconds"], "duration") for s in row["sessions"]
+                int_or_zero(session["duration_seconds"], "duration") for session in row["sessions"]
             ),
             "last_activity_at": max(known),
             "unmapped_fields": row["unmapped"],
@@ -305,15 +308,17 @@ class AudienceSessionsStream(AudienceReportStream):
         th.Property("duration_seconds", th.IntegerType()),
     ).to_dict()
 
+    @override
     def rows_of(self, registrant: dict) -> t.Iterable[dict]:
         return registrant["sessions"]
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         return {
             **row,
             "session_start": self.local_time(row["session_start"], "session_start"),
             "session_end": self.local_time(row["session_end"], "session_end"),
-            "duration_seconds": _int(row["duration_seconds"], "duration"),
+            "duration_seconds": int_or_zero(row["duration_seconds"], "duration"),
         }
 
 
@@ -339,15 +344,17 @@ class AudienceQuestionsStream(AudienceReportStream):
         th.Property("answer", th.StringType()),
     ).to_dict()
 
+    @override
     def rows_of(self, registrant: dict) -> t.Iterable[dict]:
         return registrant["questions"]
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         asked_at = self.local_time(row["asked_at"], "asked_at")
         return {
             **row,
             "asked_at": asked_at,
-            "question_key": surrogate_key(row["ei"], row["email"], asked_at, row["question"]),
+            "question_key": surrogate_key((row["ei"], row["email"], asked_at, row["question"])),
         }
 
 
@@ -374,31 +381,17 @@ class AudienceSurveyAnswersStream(AudienceReportStream):
         th.Property("answered_at", th.DateTimeType()),
     ).to_dict()
 
+    @override
     def rows_of(self, registrant: dict) -> t.Iterable[dict]:
         return registrant["survey_answers"]
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict:
         answered_at = self.local_time(row["answered_at"], "answered_at")
         return {
             **row,
             "answered_at": answered_at,
             "answer_key": surrogate_key(
-                row["ei"], row["email"], row["survey"], row["question"], answered_at
+                (row["ei"], row["email"], row["survey"], row["question"], answered_at)
             ),
         }
-
-
-def _int(value: t.Any, field: str) -> int:
-    try:
-        return int(str(value).strip() or 0)
-    except ValueError:
-        raise VendorDataError(f"field '{field}' holds {value!r}, not an integer") from None
-
-
-def _bool(value: t.Any, field: str) -> bool:
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no", ""):
-        return False
-    raise VendorDataError(f"field '{field}' holds {value!r}, not a boolean")

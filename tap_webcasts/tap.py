@@ -1,32 +1,15 @@
-"""tap-webcasts: settings, the shared session, and the list of streams."""
+"""tap-webcasts: settings and the list of streams."""
 
 from __future__ import annotations
 
-import atexit
-import datetime as dt
 import zoneinfo
-from functools import cached_property
 
-import requests
 from singer_sdk import typing as th
+from typing_extensions import override
 
-from tap_common.records import parse_timestamp
-from tap_common.retry import retry_wait_generator
 from tap_common.tap import COMMON_SETTINGS, VendorTap, check_http_url
 from tap_webcasts import streams
-from tap_webcasts.auth import WebcastsSession
-from tap_webcasts.client import ReportFiles
-
-# Children of `events` sync in this order for each event. `audience` goes last: its
-# bookmark sets the next run's report window for all four report streams, so it must not be
-# committed before the others have emitted their rows from the same report.
-STREAM_TYPES = (
-    streams.EventsStream,
-    streams.AudienceSessionsStream,
-    streams.AudienceQuestionsStream,
-    streams.AudienceSurveyAnswersStream,
-    streams.AudienceStream,
-)
+from tap_webcasts.client import WebcastsRun
 
 
 def _on_off(name: str, what: str) -> th.Property:
@@ -45,10 +28,21 @@ def _pipe_list(name: str, what: str) -> th.Property:
     )
 
 
-class TapWebcasts(VendorTap):
+class TapWebcasts(VendorTap[WebcastsRun]):
     """Singer tap for the Webcasts.com Reporting API v2.0."""
 
     name = "tap-webcasts"
+    # Children of `events` sync in this order for each event (the SDK keeps it). `audience`
+    # goes last: its bookmark sets the next run's report window for all four report
+    # streams, so it must not be committed before the others have emitted their rows from
+    # the same report (tests/webcasts/test_sync.py checks the order).
+    stream_types = (
+        streams.EventsStream,
+        streams.AudienceSessionsStream,
+        streams.AudienceQuestionsStream,
+        streams.AudienceSurveyAnswersStream,
+        streams.AudienceStream,
+    )
     # The API takes the password and the session (si, ui) in query strings.
     secret_query_params = ("password", "si", "ui")
 
@@ -124,6 +118,11 @@ class TapWebcasts(VendorTap):
         *COMMON_SETTINGS,
     ).to_dict()
 
+    @override
+    def new_run(self) -> WebcastsRun:
+        return WebcastsRun(self.config)
+
+    @override
     def extra_config_errors(self) -> list[str]:
         errors = check_http_url(self.config, "base_url")
         if self.config.get("excl_domain") and self.config.get("incl_domain"):
@@ -139,57 +138,6 @@ class TapWebcasts(VendorTap):
                 f"got {self.config.get('tz')!r}."
             )
         return errors
-
-    @cached_property
-    def session(self) -> WebcastsSession:
-        """The one login of this run, shared by every stream."""
-        config = self.config
-        return WebcastsSession(
-            base_url=config["base_url"],
-            username=config["username"],
-            password=config["password"],
-            timeout=config.get("request_timeout", 60),
-            session=requests.Session(),
-            max_tries=int(config.get("max_retries", 5)) + 1,
-            waits=lambda: retry_wait_generator(
-                base_seconds=float(config.get("retry_base_seconds", 2)),
-                max_wait_seconds=float(config.get("retry_max_wait_seconds", 120)),
-            ),
-        )
-
-    @cached_property
-    def reports(self) -> ReportFiles:
-        files = ReportFiles(max_concurrency=int(self.config.get("max_concurrency") or 1))
-        atexit.register(files.close)
-        return files
-
-    @cached_property
-    def _window_starts(self) -> dict[int, dt.datetime | None]:
-        return {}
-
-    def report_window_start(self, ei: int) -> dt.datetime | None:
-        """Where this run's report for event ``ei`` starts, fixed on first use in the run.
-
-        From the audience bookmark of the event (its day is read again: the API filters
-        by whole days), else from date_range_start, else the whole history.
-        """
-        if ei not in self._window_starts:
-            # Read the committed bookmark itself: the SDK's "starting value" exists only once
-            # `audience` has begun this event, and it syncs after the other report streams.
-            state = self.streams["audience"].get_context_state({"ei": ei})
-            bookmark = state.get("replication_key_value")
-            start: dt.datetime | None = None
-            if bookmark:
-                start = parse_timestamp(bookmark, field="audience bookmark")
-            elif first := self.config.get("date_range_start"):
-                day = dt.date.fromisoformat(str(first)[:10])
-                tz = zoneinfo.ZoneInfo(self.config.get("tz") or "GMT")
-                start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
-            self._window_starts[ei] = start
-        return self._window_starts[ei]
-
-    def discover_streams(self) -> list[streams.WebcastsStream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""The run object: what the streams of one tap run share, in one typed place per tap.
+
+Streams never keep facts on the tap. What one stream learns for others (a list read
+once, a session, a rate limiter) lives in the tap's run object, a subclass of
+:class:`VendorRun` created by the tap and reached through ``VendorStream.run``.
+Parent-to-child data travels in child contexts instead.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+
+class VendorRun:
+    """Run-wide facts of one tap run; taps subclass it with their own typed fields."""
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        self.config = config
+        self.streams: t.Mapping[str, Stream] = {}
+
+    def is_selected(self, stream_name: str) -> bool:
+        """Whether the catalog selects ``stream_name`` (its rows are written)."""
+        return self.streams[stream_name].selected
+
+    def close(self) -> None:
+        """The run has ended, however it ended: stop workers, free files, log totals."""
