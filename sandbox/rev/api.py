@@ -1,0 +1,571 @@
+"""Routes of the Rev API: authentication, rate limits, scrolls and the report endpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..faults import FaultConfig
+from ..server import SandboxRequest, SandboxResponse, SandboxServer, json_bytes
+from .common import (
+    COMMENTS_DEFAULT_SIZE,
+    DEFAULT_RATE_LIMITS,
+    REALTIME_DEFAULT_COUNT,
+    REALTIME_MAX_COUNT,
+    REPORT_ENDPOINTS,
+    REPORT_PAGE_SIZE,
+    TOKEN_CHARS,
+    iso,
+    parse_iso,
+    shaped,
+)
+from .dataset import RevDataset
+from .model import Webcast
+
+#: Paths of the unauthenticated login calls.
+_AUTH_ROUTES = (("authenticate",), ("user", "login"))
+
+
+@dataclass
+class ApiCall:
+    """One request the simulator answered (injected server faults are not seen here)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    family: str | None  # rate-limit family: "reports", "realtime", "get" or None (auth)
+    status: int
+    at: float  # RevAPI.clock() on arrival
+    throttled: bool = False  # a 429 served because the family's limit was reached
+
+
+@dataclass
+class _Scroll:
+    kind: str  # "report" or "realtime"
+    webcast_id: str
+    run: int
+    offset: int
+    issued_at: float
+    request: dict[str, Any] = field(default_factory=dict)  # realtime search parameters
+
+
+class RevAPI:
+    """Routes ``/api/v2/...`` requests to a :class:`RevDataset`.
+
+    Check order: route (404) -> method (405) -> ``Authorization: VBrick <token>`` (401, no
+    body) -> per-family rate limit (429) -> webcast lookup (404) -> parameters (400).
+
+    Switches (plain attributes, read on every request):
+      * ``token_lifetime``: seconds a token lives after login or extend-session.
+      * ``scroll_ttl``: seconds a scroll id stays valid after it was issued.
+      * ``last_page``: how the last page of a scroll says so: "null" (scrollId null),
+        "absent" (no scrollId key), "empty_page" (a live scrollId whose next page is empty)
+        or "count" (a scrollId that no longer works: only totalSessions/total tell).
+      * ``attendee_casing``: "pascal" (the OpenAPI) or "camel" (Vbrick's TypeScript client).
+      * ``rate_limits``: requests per minute per family; ``rate_limit_retry_after`` adds a
+        Retry-After header to those 429s (the docs publish none).
+      * ``accept_tokens``: False makes every authenticated call answer 401, even with a
+        fresh token (a user whose API access was withdrawn mid-run).
+    """
+
+    def __init__(
+        self, dataset: RevDataset | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.dataset = dataset if dataset is not None else RevDataset()
+        self.clock: Callable[[], float] = clock or time.time
+        self.token_lifetime = 600.0  # ASSUMPTION: set by each tenant's admin; V2 assumes 10 min
+        self.scroll_ttl = 60.0  # ASSUMPTION: the video search docs state 60 s for scroll ids
+        self.last_page = "null"
+        self.attendee_casing = "pascal"
+        self.rate_limits = dict(DEFAULT_RATE_LIMITS)
+        self.rate_limit_retry_after = False
+        self.accept_tokens = True
+        self.calls: list[ApiCall] = []
+        self.tokens: dict[str, float] = {}  # token -> expiry
+        self.issued_tokens: list[str] = []  # every token ever issued (tests look for leaks)
+        self._scrolls: dict[str, _Scroll] = {}
+        self._windows: dict[str, deque[float]] = {}
+        self._rng = random.Random(f"{self.dataset.seed}:tokens")
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ inspection
+    def count(self, path_contains: str = "", status: int | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for c in self.calls
+                if path_contains in c.path and (status is None or c.status == status)
+            )
+
+    def throttled(self, family: str | None = None) -> int:
+        """429s served because a client exceeded a family's limit."""
+        with self._lock:
+            return sum(1 for c in self.calls if c.throttled and family in (None, c.family))
+
+    def max_per_minute(self, family: str) -> int:
+        """The most accepted requests of ``family`` within any 60 s of API time."""
+        with self._lock:
+            times = [c.at for c in self.calls if c.family == family and not c.throttled]
+        best, low = 0, 0
+        for high, arrived in enumerate(times):
+            while arrived - times[low] >= 60:
+                low += 1
+            best = max(best, high - low + 1)
+        return best
+
+    def revoke_tokens(self) -> None:
+        """Every issued token stops working (as after a server-side session reset)."""
+        with self._lock:
+            self.tokens.clear()
+
+    # ------------------------------------------------------------------ routing
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        with self._lock:
+            now = self.clock()
+            response, family, throttled = self._route(request, now)
+            self.calls.append(
+                ApiCall(
+                    request.method,
+                    request.path,
+                    request.query,
+                    family,
+                    response.status,
+                    now,
+                    throttled,
+                )
+            )
+            return response
+
+    def _route(
+        self, request: SandboxRequest, now: float
+    ) -> tuple[SandboxResponse, str | None, bool]:
+        """(response, rate-limit family, throttled) of a request."""
+        segments = request.path.split("/")[1:]  # "", "api", "v2", ...
+        if segments[:2] != ["api", "v2"]:
+            return _error(404, "NotFound", "Not found."), None, False
+        rest = segments[2:]
+        if tuple(rest) in _AUTH_ROUTES:
+            return self._route_auth(request, tuple(rest), now), None, False
+        route = self._match(rest)
+        if route is None:
+            # Includes the deprecated /api/v2/events/{id}/report and
+            # /api/v2/scheduled-events/{id}/report: the tap must not use them.
+            return _error(404, "NotFound", "Not found."), None, False
+        name, expected, family, webcast_id = route
+        if request.method != expected:
+            return _error(405, "MethodNotAllowed", "Method not allowed."), family, False
+        if not self._authorized(request, now):
+            return SandboxResponse(401, b"", {}), family, False
+        if family is not None:
+            limited = self._admit(family, now)
+            if limited is not None:
+                return limited, family, True
+        return self._route_authorized(request, name, webcast_id, now), family, False
+
+    def _route_auth(
+        self, request: SandboxRequest, route: tuple[str, ...], now: float
+    ) -> SandboxResponse:
+        """The unauthenticated calls that log in (POST only)."""
+        if request.method != "POST":
+            # ASSUMPTION: a wrong method answers 405 with the {code, detail} body.
+            return _error(405, "MethodNotAllowed", "Method not allowed.")
+        if route == ("authenticate",):
+            return self._authenticate(request, now)
+        return self._user_login(request, now)
+
+    def _route_authorized(
+        self, request: SandboxRequest, name: str, webcast_id: str | None, now: float
+    ) -> SandboxResponse:
+        """An authorized, admitted call to route ``name`` (see :meth:`_match`)."""
+        if name == "extend-session":
+            return self._extend_session(request, now)
+        if name == "session":
+            return SandboxResponse(200, b"", {})
+        if name == "list":
+            return self._list(request)
+        webcast = self.dataset.webcast(webcast_id or "")
+        if webcast is None:
+            # ASSUMPTION: an unknown webcast id answers 404 {code, detail} on every endpoint.
+            return _error(404, "WebcastNotFound", "Webcast not found.")
+        handlers: dict[str, Callable[[SandboxRequest, Webcast, float], SandboxResponse]] = {
+            "details": lambda r, w, t: SandboxResponse.json(200, self.dataset.details(w)),
+            "status": lambda r, w, t: SandboxResponse.json(200, self.dataset.status(w)),
+            "post-event-report": self._post_event_report,
+            "real-time/attendees": self._realtime_attendees,
+            "comments": self._comments,
+            "poll-results": self._poll_results,
+            "questions": self._questions,
+            "reactions": self._reactions,
+        }
+        return handlers[name](request, webcast, now)
+
+    @staticmethod
+    def _match(rest: list[str]) -> tuple[str, str, str | None, str | None] | None:
+        """(route name, method, rate-limit family, webcast id) of an authenticated path.
+
+        ASSUMPTION: each request counts toward exactly one family. Reports = the report
+        endpoints (V3 puts post-event-report in its viewReport bucket; we put comments, polls,
+        Q&A and reactions there too), realtime = real-time attendees, get = every other GET.
+        Session calls (POST) are not limited.
+        """
+        if rest == ["user", "extend-session"]:
+            return "extend-session", "POST", None, None
+        if rest == ["user", "session"]:
+            return "session", "GET", None, None
+        if rest == ["scheduled-events"]:
+            return "list", "GET", "get", None
+        if len(rest) < 2 or rest[0] != "scheduled-events" or not rest[1]:
+            return None
+        webcast_id, tail = rest[1], "/".join(rest[2:])
+        if tail == "":
+            return "details", "GET", "get", webcast_id
+        if tail == "status":
+            return "status", "GET", "get", webcast_id
+        if tail == "real-time/attendees":
+            return tail, "POST", "realtime", webcast_id
+        if tail in REPORT_ENDPOINTS:
+            return tail, "GET", "reports", webcast_id
+        return None
+
+    # ------------------------------------------------------------------ auth
+    def _issue_token(self, now: float) -> tuple[str, str]:
+        token = "".join(self._rng.choice(TOKEN_CHARS) for _ in range(40))
+        self.tokens[token] = now + self.token_lifetime
+        self.issued_tokens.append(token)
+        return token, iso(now + self.token_lifetime)
+
+    def _credentials(self, request: SandboxRequest) -> dict[str, Any] | None:
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        # ASSUMPTION: keys match case-insensitively: the portal's example sends ApiKey/Secret,
+        # the OpenAPI apiKey/secret (.NET model binding ignores case).
+        return {str(k).lower(): v for k, v in body.items()}
+
+    def _authenticate(self, request: SandboxRequest, now: float) -> SandboxResponse:
+        body = self._credentials(request)
+        if body is None:
+            return _error(400, "BadRequest", "The request body must be a JSON object.")
+        dataset = self.dataset
+        if body.get("apikey") != dataset.api_key or body.get("secret") != dataset.secret:
+            return SandboxResponse(401, b"", {})  # documented: 401 without a body
+        token, expiration = self._issue_token(now)
+        values = {"token": token, "issuer": "VBrick", "expiration": expiration}
+        return SandboxResponse.json(200, shaped(dataset.fixtures["authenticate_response"], values))
+
+    def _user_login(self, request: SandboxRequest, now: float) -> SandboxResponse:
+        body = self._credentials(request)
+        if body is None:
+            return _error(400, "BadRequest", "The request body must be a JSON object.")
+        dataset = self.dataset
+        if body.get("username") != dataset.username or body.get("password") != dataset.password:
+            return SandboxResponse(401, b"", {})
+        token, expiration = self._issue_token(now)
+        values = {"token": token, "issuer": "VBrick", "expiration": expiration}
+        return SandboxResponse.json(200, shaped(dataset.fixtures["user_login_response"], values))
+
+    def _authorized(self, request: SandboxRequest, now: float) -> bool:
+        header = request.headers.get("Authorization") or ""
+        # ASSUMPTION: the "VBrick " prefix is matched exactly (case and single space).
+        if not header.startswith("VBrick ") or not self.accept_tokens:
+            return False
+        expiry = self.tokens.get(header[len("VBrick ") :])
+        return expiry is not None and now < expiry
+
+    def _extend_session(self, request: SandboxRequest, now: float) -> SandboxResponse:
+        # ASSUMPTION: the token stays the same; only its expiry moves (the docs return just
+        # the new expiration).
+        token = (request.headers.get("Authorization") or "")[len("VBrick ") :]
+        self.tokens[token] = now + self.token_lifetime
+        values = {"expiration": iso(now + self.token_lifetime)}
+        return SandboxResponse.json(
+            200, shaped(self.dataset.fixtures["extend_session_response"], values)
+        )
+
+    # ------------------------------------------------------------------ rate limits
+    def _admit(self, family: str, now: float) -> SandboxResponse | None:
+        """None if the request may proceed, else the 429 to send.
+
+        ASSUMPTION: a sliding 60 s window per family and account (the strictest reading of
+        "per minute"); throttled requests do not count. The body is the plain text V2's
+        client falls back to for a non-JSON 429.
+        """
+        limit = self.rate_limits.get(family)
+        if limit is None:
+            return None
+        # Hand-written rather than a rate-limit library (limits, pyrate-limiter): the window
+        # must run on RevAPI.clock (a fake clock in tests) and answer the vendor's 429 body.
+        window = self._windows.setdefault(family, deque())
+        while window and now - window[0] >= 60:
+            window.popleft()
+        if len(window) < limit:
+            window.append(now)
+            return None
+        headers = {"Content-Type": "text/plain"}
+        if self.rate_limit_retry_after:
+            headers["Retry-After"] = str(max(1, math.ceil(window[0] + 60 - now)))
+        return SandboxResponse(429, b"Too Many Requests", headers)
+
+    # ------------------------------------------------------------------ listing
+    def _list(self, request: SandboxRequest) -> SandboxResponse:
+        query = request.query
+        try:
+            after = parse_iso(query["after"][-1]) if query.get("after") else None
+            before = parse_iso(query["before"][-1]) if query.get("before") else None
+        except ValueError:
+            return _error(400, "InvalidDate", "after and before must be ISO 8601 date-times.")
+        now = self.clock()
+        year = 365 * 86400
+        # Documented defaults: after = before - 12 months or now; before = after + 12 months
+        # or now + 12 months.
+        if after is None:
+            after = before - year if before is not None else now
+        if before is None:
+            before = after + year if query.get("after") else now + year
+        sort_field = (query.get("sortField") or ["startDate"])[-1]
+        direction = (query.get("sortDirection") or ["asc"])[-1]
+        if sort_field not in ("startDate", "title") or direction not in ("asc", "desc"):
+            return _error(400, "InvalidSort", "sortField: startDate|title, sortDirection: asc|desc")
+        featured = (query.get("isFeatured") or [""])[-1]
+        rows = [
+            self.dataset.listing(webcast)
+            for webcast in self.dataset.webcasts
+            if webcast.end > after
+            and webcast.start <= before  # "end date after", "start date on or before"
+        ]
+        if featured in ("true", "false"):
+            rows = [r for r in rows if r["isFeatured"] == (featured == "true")]
+        rows.sort(key=lambda r: r[sort_field], reverse=direction == "desc")
+        return SandboxResponse.json(200, rows)
+
+    # ------------------------------------------------------------------ scrolls
+    def _new_scroll(self, scroll: _Scroll) -> str:
+        # ASSUMPTION: every page hands out a new scroll id, and each works once ("forward
+        # only"); Elasticsearch-style APIs may repeat one id, which the tap also copes with.
+        scroll_id = f"scr_{self._rng.getrandbits(96):024x}"
+        self._scrolls[scroll_id] = scroll
+        return scroll_id
+
+    def _take_scroll(self, scroll_id: str, kind: str, webcast: Webcast, now: float) -> _Scroll:
+        """The scroll a request continues; forward only, so each id works once.
+
+        Raises LookupError for an unknown, used, expired or foreign scroll id.
+        """
+        scroll = self._scrolls.pop(scroll_id, None)
+        if scroll is None or scroll.kind != kind or scroll.webcast_id != webcast.id:
+            raise LookupError(scroll_id)
+        if now - scroll.issued_at > self.scroll_ttl:
+            raise LookupError(scroll_id)
+        return scroll
+
+    def _finish_page(
+        self, body: dict[str, Any], scroll: _Scroll, served: int, total: int, now: float
+    ) -> dict[str, Any]:
+        """Set ``scrollId`` for the page that ends at ``scroll.offset + served``."""
+        end = scroll.offset + served
+        if end < total:
+            scroll.offset, scroll.issued_at = end, now
+            body["scrollId"] = self._new_scroll(scroll)
+        elif self.last_page == "absent":
+            body.pop("scrollId", None)
+        elif self.last_page == "empty_page" and served:
+            scroll.offset, scroll.issued_at = end, now
+            body["scrollId"] = self._new_scroll(scroll)  # the next page is empty
+        elif self.last_page == "count" and served:
+            body["scrollId"] = f"scr_{self._rng.getrandbits(96):024x}"  # already dead
+        else:
+            body["scrollId"] = None
+        return body
+
+    # ------------------------------------------------------------------ reports
+    def _post_event_report(
+        self, request: SandboxRequest, webcast: Webcast, now: float
+    ) -> SandboxResponse:
+        run = _run_number(request.query)
+        if run is None:
+            return _bad_report("runNumber must be an integer.")
+        scroll_id = (request.query.get("scrollId") or [""])[-1]
+        if scroll_id:
+            try:
+                scroll = self._take_scroll(scroll_id, "report", webcast, now)
+            except LookupError:
+                # ASSUMPTION: an expired, used or unknown scrollId gets the documented 400
+                # envelope (V2 models scroll expiry as its own error; the docs are silent).
+                return _bad_report("The scrollId is invalid or has expired.")
+            if scroll.run != run:
+                return _bad_report("The scrollId belongs to another run.")
+        else:
+            if not webcast.completed:
+                return _bad_report(f"Webcast is not completed (status {webcast.status}).")
+            if run not in webcast.runs:
+                return _bad_report(f"No report for run number {run} of this webcast.")
+            scroll = _Scroll("report", webcast.id, run, 0, now)
+        total = self.dataset.session_count(webcast, run)
+        sessions = (
+            self.dataset.session_page(webcast, run, scroll.offset // REPORT_PAGE_SIZE)
+            if scroll.offset < total
+            else []  # past the last page: the "empty_page" variant
+        )
+        body = {
+            k: v
+            for k, v in self.dataset.fixtures["post_event_report"].items()
+            if k not in ("sessions", "scrollId")
+        }
+        body.update(self.dataset.report_summary(webcast, run))
+        body["sessions"] = sessions
+        body["scrollId"] = None
+        return SandboxResponse(
+            200, json_bytes(self._finish_page(body, scroll, len(sessions), total, now))
+        )
+
+    def _realtime_attendees(
+        self, request: SandboxRequest, webcast: Webcast, now: float
+    ) -> SandboxResponse:
+        try:
+            raw = json.loads(request.body or b"{}")
+        except ValueError:
+            return _error(400, "BadRequest", "The request body must be JSON.")
+        search = {str(k).lower(): v for k, v in (raw or {}).items()}
+        scroll_id = search.get("scrollid")
+        if scroll_id:
+            try:
+                scroll = self._take_scroll(str(scroll_id), "realtime", webcast, now)
+            except LookupError:
+                # ASSUMPTION: the general {code, detail} error with V2's ScrollExpired code.
+                return _error(400, "ScrollExpired", "The scrollId is invalid or has expired.")
+        else:
+            started = _new_realtime_scroll(search, webcast, now)
+            if isinstance(started, SandboxResponse):
+                return started
+            scroll = started
+        return self._realtime_page(webcast, scroll, now)
+
+    def _realtime_page(self, webcast: Webcast, scroll: _Scroll, now: float) -> SandboxResponse:
+        wanted = scroll.request
+        # ASSUMPTION: the live run is the main event (0); other run numbers have no one.
+        attendees = webcast.realtime_attendees if scroll.run == 0 else 0
+        everyone = [self.dataset.realtime_attendee(webcast, i) for i in range(attendees)]
+        if wanted["status"] in ("Online", "Offline"):
+            everyone = [a for a in everyone if a["Status"] == wanted["status"]]
+        page = everyone[scroll.offset : scroll.offset + wanted["count"]]
+        if wanted["details"] == "Base":
+            base = ("UserId", "Username", "Email", "StartTime", "SessionId", "FullName")
+            page = [{k: a[k] for k in base if k in a} for a in page]
+        elif wanted["details"] == "Counts":
+            page = []  # ASSUMPTION: "Counts" answers the totals with an empty attendee list
+        if self.attendee_casing == "camel":
+            page = [{k[:1].lower() + k[1:]: v for k, v in a.items()} for a in page]
+        types = [a["AttendeeType"] for a in everyone]
+        values = {
+            "total": len(everyone),
+            "hostCount": types.count("Host"),
+            "moderatorCount": types.count("Moderator"),
+            "attendeeCount": types.count("Attendee") + types.count("AccountAdmin"),
+            "attendees": page,
+            "status": "Active",  # ASSUMPTION: aggregation is always running ("Initiated" never)
+        }
+        body = shaped(self.dataset.fixtures["realtime_attendees"], values)
+        served = len(page) if wanted["details"] != "Counts" else len(everyone)
+        return SandboxResponse.json(
+            200, self._finish_page(body, scroll, served, len(everyone), now)
+        )
+
+    def _comments(self, request: SandboxRequest, webcast: Webcast, now: float) -> SandboxResponse:
+        run = _run_number(request.query)
+        if run is None:
+            return _error(400, "BadRequest", "runNumber must be an integer.")
+        size_values = request.query.get("size") or [str(COMMENTS_DEFAULT_SIZE)]
+        size = int(size_values[-1]) if size_values[-1].isdigit() else COMMENTS_DEFAULT_SIZE
+        # ASSUMPTION: the docs mention a scrollId for more than `size` comments but not where
+        # it is returned; the first `size` comments are served and scrollId is ignored.
+        return SandboxResponse.json(200, self.dataset.comments(webcast, run)[:size])
+
+    def _poll_results(
+        self, request: SandboxRequest, webcast: Webcast, now: float
+    ) -> SandboxResponse:
+        run = _run_number(request.query)
+        if run is None:
+            return _error(400, "BadRequest", "runNumber must be an integer.")
+        if not webcast.completed or not webcast.runs.get(run):
+            # A run that never happened answers 200 with an EMPTY body, not JSON (V2's
+            # "workaround for event that never happened returning blank response").
+            # ASSUMPTION: the same for runs that do not exist and webcasts not completed.
+            return SandboxResponse(200, b"", {"Content-Type": "application/json"})
+        return SandboxResponse.json(200, {"polls": self.dataset.polls(webcast, run)})
+
+    def _questions(self, request: SandboxRequest, webcast: Webcast, now: float) -> SandboxResponse:
+        run = _run_number(request.query)
+        if run is None:
+            return _error(400, "BadRequest", "runNumber must be an integer.")
+        return SandboxResponse.json(200, self.dataset.questions(webcast, run))
+
+    def _reactions(self, request: SandboxRequest, webcast: Webcast, now: float) -> SandboxResponse:
+        run = _run_number(request.query)
+        if run is None:
+            return _error(400, "BadRequest", "runNumber must be an integer.")
+        return SandboxResponse.json(200, self.dataset.reactions(webcast, run))
+
+
+def _new_realtime_scroll(
+    search: dict[str, Any], webcast: Webcast, now: float
+) -> _Scroll | SandboxResponse:
+    """The scroll a first real-time attendees request opens, or its 400."""
+    if not webcast.live:
+        # ASSUMPTION: real-time attendees exist only while a webcast runs.
+        return _error(400, "WebcastNotRunning", f"Webcast status is {webcast.status}.")
+    count = search.get("count", REALTIME_DEFAULT_COUNT)
+    if not isinstance(count, int) or count < 1:
+        return _error(400, "BadRequest", "count must be an integer from 1 to 500.")
+    request_values = {
+        # ASSUMPTION: a count above the documented maximum of 500 is clamped.
+        "count": min(count, REALTIME_MAX_COUNT),
+        "details": str(search.get("attendeedetails") or "Base"),
+        "status": str(search.get("status") or "All"),
+    }
+    run = search.get("runnumber") or 0
+    if not isinstance(run, int) or run < 0:
+        return _error(400, "BadRequest", "runNumber must be an integer >= 0.")
+    scroll = _Scroll("realtime", webcast.id, run, 0, now)
+    scroll.request = request_values
+    return scroll
+
+
+def _run_number(query: dict[str, list[str]]) -> int | None:
+    """runNumber of a report request: documented default 0; None when not an integer."""
+    raw = (query.get("runNumber") or ["0"])[-1]
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def _error(status: int, code: str, detail: str) -> SandboxResponse:
+    # The documented serverErrorResponse shape; ASSUMPTION: 4xx errors use it too.
+    return SandboxResponse.json(status, {"code": code, "detail": detail})
+
+
+def _bad_report(description: str) -> SandboxResponse:
+    """The documented post-event-report 400 (postEventSessionsBadRequest)."""
+    return SandboxResponse.json(
+        400, {"sessions": [], "totalSessions": 0, "errorDescription": description}
+    )
+
+
+def start_rev_sandbox(
+    dataset: RevDataset | None = None,
+    faults: FaultConfig | None = None,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    clock: Callable[[], float] | None = None,
+) -> tuple[SandboxServer, RevAPI]:
+    """Start a Rev sandbox in-process (background thread); returns (server, api)."""
+    api = RevAPI(dataset, clock=clock)
+    server = SandboxServer(api, host=host, port=port, faults=faults).start()
+    return server, api
