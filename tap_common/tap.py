@@ -98,6 +98,7 @@ class RedactQueryValues(logging.Filter):
         super().__init__()
         self.pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})=[^&\s\"']*")
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = self.pattern.sub(r"\1=[redacted]", message)
@@ -184,8 +185,8 @@ class VendorTap(Tap, t.Generic[RunT]):
 
     # The SDK marks sync_all final; we wrap it, never change it: the run object must
     # close (stop worker threads, free files, log totals) however the run ends.
-    @override
-    def sync_all(self) -> None:  # type: ignore[misc]
+    @override  # type: ignore[misc]
+    def sync_all(self) -> None:
         try:
             super().sync_all()
         finally:

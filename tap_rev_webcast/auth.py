@@ -32,6 +32,7 @@ from http import HTTPStatus
 
 import requests
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from tap_common.stream import describe_exception
 
@@ -108,9 +109,11 @@ class RevAuthenticator(requests.auth.AuthBase):
         # The token of a login after a 401, until Rev accepts it once.
         self._unproven: str | None = None
 
+    @override
     def __repr__(self) -> str:
         return f"RevAuthenticator(base_url={self.base_url!r}, logins={self.logins})"
 
+    @override
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"VBrick {self.token()}"
         return request

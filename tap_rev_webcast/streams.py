@@ -246,17 +246,20 @@ class RevWebcastsStream(RevStream):
             self.logger.warning("webcasts: 'start_date' is in the future; nothing to list.")
         return windows
 
+    @override
     def get_url(self, context: Context | None) -> str:
         url = super().get_url(context)
         if context and "webcast_id" in context:
             url += "/" + quote(str(context["webcast_id"]), safe="")
         return url
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         if context and "after" in context:
             return {"after": context["after"], "before": context["before"]}
         return {}
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         if response.status_code == HTTPStatus.NOT_FOUND:
             msg = (
@@ -266,6 +269,7 @@ class RevWebcastsStream(RevStream):
             raise FatalAPIError(msg)
         super().validate_response(response)
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         details = bool(self.partition and "webcast_id" in self.partition)
         rows = [body] if details and isinstance(body, dict) else super().records_from_body(body)
@@ -275,6 +279,7 @@ class RevWebcastsStream(RevStream):
                 raise VendorDataError(msg)
         return rows
 
+    @override
     def prepare_fields(self, fields: dict, context: Context | None) -> dict:
         status = fields.pop(_STATUS)
         for column, nested in WITHHELD.items():
@@ -287,6 +292,7 @@ class RevWebcastsStream(RevStream):
         fields["is_pre_production"] = status.get("is_pre_production")
         return fields
 
+    @override
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> t.Iterable[Context | None]:
@@ -333,22 +339,26 @@ class ReportStream(RevStream):
         """Post-event reports exist once a webcast has completed."""
         return self.webcast_state(context).status == COMPLETED
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         if self.wanted(context):
             yield from super().get_records(context)
 
+    @override
     def prefetch_contexts(self) -> t.Sequence[Context] | None:
         """The contexts ``get_records`` will fetch, in order: the wanted ones of the webcasts
         stream's list (the SDK syncs this stream once per webcast and run, in that order)."""
         contexts = self.run.report_contexts
         return None if contexts is None else [c for c in contexts if self.wanted(c)]
 
+    @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         if context is not None and not self.wanted(context):
             return  # a worker never requests a report get_records skips
         yield from super().request_records(context)
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         assert context is not None
         return {"runNumber": context["run_number"]}
@@ -469,11 +479,13 @@ class AttendeeSessionsStream(ReportStream):
         super().__init__(*args, **kwargs)
         self._scrolls = threading.local()  # each worker thread scrolls its own report
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         # Keys are made in the main thread, in order; rows say which pass they belong to.
         self.keys = SessionKeys()
         yield from super().get_records(context)
 
+    @override
     def get_new_paginator(self) -> ScrollPaginator:
         self._scrolls.current = ScrollPaginator(
             self, "sessions", "totalSessions", restart_on_expiry=True
@@ -485,12 +497,14 @@ class AttendeeSessionsStream(ReportStream):
         """This thread's scroll."""
         return t.cast("ScrollPaginator", self._scrolls.current)
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         params = super().get_url_params(context, next_page_token)
         if isinstance(next_page_token, ScrollToken) and next_page_token.scroll_id:
             params["scrollId"] = next_page_token.scroll_id
         return params
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         sessions = super().records_from_body(body)
         scroll = self.scroll
@@ -500,6 +514,7 @@ class AttendeeSessionsStream(ReportStream):
             row[_READ_IN] = scroll.restarts
         return sessions
 
+    @override
     def on_bad_request(self, response: requests.Response) -> None:
         if self.scroll.scroll_expired(response):
             return  # the paginator reads the report again and says so
@@ -511,6 +526,7 @@ class AttendeeSessionsStream(ReportStream):
             key = (self.partition["webcast_id"], self.partition["run_number"])
             self.run.report_summaries[key] = summary
 
+    @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         scan_pass = row.pop(_READ_IN, 0)
         record = super().to_record(row, context)
@@ -551,6 +567,7 @@ class AttendanceSummaryStream(ReportStream):
         UNMAPPED,
     ).to_dict()
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         key = (context["webcast_id"], context["run_number"])
@@ -561,17 +578,20 @@ class AttendanceSummaryStream(ReportStream):
             return
         yield from super().get_records(context)
 
+    @override
     def prefetch_contexts(self) -> t.Sequence[Context] | None:
         if self.run.is_selected("attendee_sessions"):
             return None  # the summaries come from attendee_sessions: nothing to fetch ahead
         return super().prefetch_contexts()
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict):
             msg = f"expected a post-event report object, got {type(body).__name__}"
             raise VendorDataError(msg)
         return [summary_of(body)]
 
+    @override
     def on_bad_request(self, response: requests.Response) -> None:
         self.warn_no_report(response)
 
@@ -634,6 +654,7 @@ class RealtimeAttendeesStream(ReportStream):
         UNMAPPED,
     ).to_dict()
 
+    @override
     def wanted(self, context: Context) -> bool:
         if not self.config.get("include_realtime_attendees"):
             if not self._said_off:
@@ -649,12 +670,15 @@ class RealtimeAttendeesStream(ReportStream):
         live_run = (context["run_number"] > 0) == state.is_pre_production
         return state.status in LIVE_STATUSES and live_run
 
+    @override
     def get_new_paginator(self) -> ScrollPaginator:
         return ScrollPaginator(self, "attendees", "total", restart_on_expiry=False)
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         return {}  # everything goes in the body
 
+    @override
     def prepare_request_payload(
         self, context: Context | None, next_page_token: t.Any
     ) -> dict | None:
@@ -669,6 +693,7 @@ class RealtimeAttendeesStream(ReportStream):
             payload["scrollId"] = next_page_token.scroll_id
         return payload
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if isinstance(body, dict) and body.get("status") == "Initiated":
             self.logger.info(
@@ -698,6 +723,7 @@ class CommentsStream(ReportStream):
         UNMAPPED,
     ).to_dict()
 
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         rows = list(super().records_from_body(body))
         if len(rows) >= COMMENTS_PER_RESPONSE:
@@ -734,6 +760,7 @@ class PollResultsStream(ReportStream):
         UNMAPPED,
     ).to_dict()
 
+    @override
     def prepare_fields(self, fields: dict, context: Context | None) -> dict:
         assert context is not None
         answers = fields.pop("poll_answers", None) or []

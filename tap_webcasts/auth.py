@@ -62,6 +62,7 @@ class WebcastsSession(requests.auth.AuthBase):
             ),
         )
 
+    @override
     def __repr__(self) -> str:  # never show credentials, even in a debugger or a traceback
         return f"<WebcastsSession logins={self.logins}>"
 
