@@ -30,153 +30,157 @@ from .server import SandboxServer, json_text
 from .webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
 
 
-def _add_cast_dataset_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("dataset")
-    g.add_argument("--seed", type=int, default=7)
-    g.add_argument("--casts", type=int, default=2, help="number of casts (ids 1940, 1941, ...)")
-    g.add_argument("--campaigns", type=int, default=3, help="campaigns per cast")
-    g.add_argument(
+def _add_cast_dataset_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dataset")
+    group.add_argument("--seed", type=int, default=7)
+    group.add_argument("--casts", type=int, default=2, help="number of casts (ids 1940, 1941, ...)")
+    group.add_argument("--campaigns", type=int, default=3, help="campaigns per cast")
+    group.add_argument(
         "--events", type=int, default=40, help="events per event type per campaign (on average)"
     )
-    g.add_argument(
+    group.add_argument(
         "--api-key",
         default=DOC_API_KEY,
         help="expected Authorization header (default: the documented sample key)",
     )
-    g.add_argument("--org-slug", default="demo-org")
+    group.add_argument("--org-slug", default="demo-org")
 
 
-def _cast_dataset(a: argparse.Namespace) -> CastDataset:
+def _cast_dataset(args: argparse.Namespace) -> CastDataset:
     return CastDataset(
-        seed=a.seed,
-        casts=a.casts,
-        campaigns_per_cast=a.campaigns,
-        events_per_type=a.events,
-        org_slug=a.org_slug,
-        api_key=a.api_key,
+        seed=args.seed,
+        casts=args.casts,
+        campaigns_per_cast=args.campaigns,
+        events_per_type=args.events,
+        org_slug=args.org_slug,
+        api_key=args.api_key,
     )
 
 
-def _cast_app(a: argparse.Namespace) -> CastAPI:
-    api = CastAPI(_cast_dataset(a))
-    api.event_order = a.event_order
-    api.gone_generations = set(a.gone or ())
-    api.max_page_size = a.max_page_size
+def _cast_app(args: argparse.Namespace) -> CastAPI:
+    api = CastAPI(_cast_dataset(args))
+    api.event_order = args.event_order
+    api.gone_generations = set(args.gone or ())
+    api.max_page_size = args.max_page_size
     return api
 
 
-def _add_cast_api_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("cast api")
-    g.add_argument("--event-order", choices=("newest_first", "shuffled"), default="newest_first")
-    g.add_argument(
+def _add_cast_api_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("cast api")
+    group.add_argument(
+        "--event-order", choices=("newest_first", "shuffled"), default="newest_first"
+    )
+    group.add_argument(
         "--gone",
         action="append",
         metavar="GENERATION_ID",
         help="generation id still listed but whose analytics endpoints 404 (repeatable)",
     )
-    g.add_argument(
+    group.add_argument(
         "--max-page-size", type=int, default=None, help="clamp page_size (default: no cap)"
     )
 
 
 def _override(text: str) -> tuple[int, int]:
-    key, sep, n = text.partition("=")
+    key, sep, count = text.partition("=")
     try:
         if not sep:
             raise ValueError(text)
-        return int(key), int(n)
+        return int(key), int(count)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected EI=N or INDEX=N, got {text!r}") from None
 
 
-def _add_webcasts_dataset_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("dataset")
-    g.add_argument("--seed", type=int, default=7)
-    g.add_argument("--events", type=int, default=4, help="number of events (7-digit ids)")
-    g.add_argument("--registrants", type=int, default=50, help="registrants per event")
-    g.add_argument(
+def _add_webcasts_dataset_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dataset")
+    group.add_argument("--seed", type=int, default=7)
+    group.add_argument("--events", type=int, default=4, help="number of events (7-digit ids)")
+    group.add_argument("--registrants", type=int, default=50, help="registrants per event")
+    group.add_argument(
         "--expired-events", type=int, default=1, help="how many of the oldest events are expired"
     )
-    g.add_argument(
+    group.add_argument(
         "--registrants-override",
         type=_override,
         action="append",
         metavar="EI=N",
         help="registrants of one event, by event id or 0-based index (repeatable), e.g. 0=1000000",
     )
-    g.add_argument("--username", default=DEFAULT_USERNAME)
-    g.add_argument("--password", default=DEFAULT_PASSWORD)
+    group.add_argument("--username", default=DEFAULT_USERNAME)
+    group.add_argument("--password", default=DEFAULT_PASSWORD)
 
 
-def _webcasts_dataset(a: argparse.Namespace) -> WebcastsDataset:
+def _webcasts_dataset(args: argparse.Namespace) -> WebcastsDataset:
     return WebcastsDataset(
-        seed=a.seed,
-        events=a.events,
-        registrants_per_event=a.registrants,
-        username=a.username,
-        password=a.password,
-        expired_events=a.expired_events,
-        registrants_overrides=dict(a.registrants_override or ()),
+        seed=args.seed,
+        events=args.events,
+        registrants_per_event=args.registrants,
+        username=args.username,
+        password=args.password,
+        expired_events=args.expired_events,
+        registrants_overrides=dict(args.registrants_override or ()),
     )
 
 
-def _add_webcasts_api_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("webcasts api")
-    g.add_argument("--session-ttl-seconds", type=float, default=7200)
-    g.add_argument(
+def _add_webcasts_api_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("webcasts api")
+    group.add_argument("--session-ttl-seconds", type=float, default=7200)
+    group.add_argument(
         "--session-max-calls",
         type=int,
         default=None,
         help="reporting calls per login before the session expires (default: unlimited)",
     )
-    g.add_argument(
+    group.add_argument(
         "--single-session", action="store_true", help="a new login invalidates earlier sessions"
     )
-    g.add_argument(
+    group.add_argument(
         "--json-no-collapse",
         action="store_true",
         help="JSON lists are always arrays (default: 1-element lists collapse to an object, "
         'empty ones to "")',
     )
-    g.add_argument(
+    group.add_argument(
         "--json-numbers", action="store_true", help="JSON numbers as numbers (default: strings)"
     )
-    g.add_argument(
+    group.add_argument(
         "--no-stream", action="store_true", help="send reports with Content-Length, not chunked"
     )
-    g.add_argument("--csv-bom", action="store_true", help="start CSV reports with a UTF-8 BOM")
+    group.add_argument("--csv-bom", action="store_true", help="start CSV reports with a UTF-8 BOM")
     for flag, what in (
         ("--malformed-xml", "XML report truncated mid-document"),
         ("--entity-expansion", "XML report with a billion-laughs DOCTYPE"),
         ("--external-entity", "XML report with an external entity (file:///etc/passwd)"),
     ):
-        g.add_argument(flag, type=int, action="append", metavar="EI", help=f"{what} (repeatable)")
+        group.add_argument(
+            flag, type=int, action="append", metavar="EI", help=f"{what} (repeatable)"
+        )
 
 
-def _webcasts_app(a: argparse.Namespace) -> WebcastsAPI:
+def _webcasts_app(args: argparse.Namespace) -> WebcastsAPI:
     api = WebcastsAPI(
-        _webcasts_dataset(a),
-        session_ttl_seconds=a.session_ttl_seconds,
-        session_max_calls=a.session_max_calls,
+        _webcasts_dataset(args),
+        session_ttl_seconds=args.session_ttl_seconds,
+        session_max_calls=args.session_max_calls,
     )
-    api.single_session = a.single_session
-    api.json_collapse_single_lists = not a.json_no_collapse
-    api.json_numbers_as_strings = not a.json_numbers
-    api.stream_responses = not a.no_stream
-    api.csv_bom = a.csv_bom
-    api.malformed_xml_for = set(a.malformed_xml or ())
-    api.entity_expansion_for = set(a.entity_expansion or ())
-    api.external_entity_for = set(a.external_entity or ())
+    api.single_session = args.single_session
+    api.json_collapse_single_lists = not args.json_no_collapse
+    api.json_numbers_as_strings = not args.json_numbers
+    api.stream_responses = not args.no_stream
+    api.csv_bom = args.csv_bom
+    api.malformed_xml_for = set(args.malformed_xml or ())
+    api.entity_expansion_for = set(args.entity_expansion or ())
+    api.external_entity_for = set(args.external_entity or ())
     return api
 
 
-def _webcasts_truth(a: argparse.Namespace) -> dict:
-    ds = _webcasts_dataset(a)
-    return ds.expected_counts() if a.counts_only else ds.ground_truth()
+def _webcasts_truth(args: argparse.Namespace) -> dict:
+    dataset = _webcasts_dataset(args)
+    return dataset.expected_counts() if args.counts_only else dataset.ground_truth()
 
 
-def _add_webcasts_truth_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _add_webcasts_truth_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--counts-only",
         action="store_true",
         help="only the counts (cheap for any size; ground truth refuses > 200,000 registrants)",
@@ -191,7 +195,7 @@ VENDORS: dict[
         _add_cast_dataset_args,
         _add_cast_api_args,
         _cast_app,
-        lambda a: _cast_dataset(a).ground_truth(),
+        lambda args: _cast_dataset(args).ground_truth(),
     ),
     "webcasts": (
         _add_webcasts_dataset_args,
@@ -208,24 +212,24 @@ TRUTH_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
 }
 
 
-def _add_server_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("server & faults")
-    g.add_argument("--host", default="127.0.0.1")
-    g.add_argument("--port", type=int, default=8765, help="0 = any free port")
-    g.add_argument("--latency-ms", type=float, default=0.0)
-    g.add_argument(
+def _add_server_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("server & faults")
+    group.add_argument("--host", default="127.0.0.1")
+    group.add_argument("--port", type=int, default=8765, help="0 = any free port")
+    group.add_argument("--latency-ms", type=float, default=0.0)
+    group.add_argument(
         "--fault-rate", type=float, default=0.0, help="probability of a random fault per request"
     )
-    g.add_argument(
+    group.add_argument(
         "--fault-kinds",
         default="429,500,502,503,drop,truncate",
         help=f"comma-separated pool for random faults, from: {','.join(FAULT_KINDS)}",
     )
-    g.add_argument(
+    group.add_argument(
         "--retry-after", type=int, default=1, help="Retry-After seconds of the 429 fault"
     )
-    g.add_argument("--slow-seconds", type=float, default=5.0)
-    g.add_argument("--fault-seed", type=int, default=0)
+    group.add_argument("--slow-seconds", type=float, default=5.0)
+    group.add_argument("--fault-seed", type=int, default=0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,31 +242,31 @@ def build_parser() -> argparse.ArgumentParser:
     truth = sub.add_parser("truth", help="write the ground truth JSON of a dataset")
     truth_sub = truth.add_subparsers(dest="vendor", required=True)
     for name, (add_data, add_api, _, _) in VENDORS.items():
-        sp = serve_sub.add_parser(name)
-        _add_server_args(sp)
-        add_data(sp)
-        add_api(sp)
-        tp = truth_sub.add_parser(name)
-        add_data(tp)
+        serve_parser = serve_sub.add_parser(name)
+        _add_server_args(serve_parser)
+        add_data(serve_parser)
+        add_api(serve_parser)
+        truth_parser = truth_sub.add_parser(name)
+        add_data(truth_parser)
         if name in TRUTH_ARGS:
-            TRUTH_ARGS[name](tp)
-        tp.add_argument("--out", help="output file (default: stdout)")
-        tp.add_argument("--indent", type=int, default=None)
+            TRUTH_ARGS[name](truth_parser)
+        truth_parser.add_argument("--out", help="output file (default: stdout)")
+        truth_parser.add_argument("--indent", type=int, default=None)
     return parser
 
 
-def _serve(a: argparse.Namespace) -> int:
-    app = VENDORS[a.vendor][2](a)
-    kinds = tuple(k for k in a.fault_kinds.split(",") if k)
+def _serve(args: argparse.Namespace) -> int:
+    app = VENDORS[args.vendor][2](args)
+    kinds = tuple(k for k in args.fault_kinds.split(",") if k)
     faults = FaultConfig(
-        latency_ms=a.latency_ms,
-        rate=a.fault_rate,
+        latency_ms=args.latency_ms,
+        rate=args.fault_rate,
         kinds=kinds,
-        retry_after=a.retry_after,
-        slow_seconds=a.slow_seconds,
-        seed=a.fault_seed,
+        retry_after=args.retry_after,
+        slow_seconds=args.slow_seconds,
+        seed=args.fault_seed,
     )
-    server = SandboxServer(app, host=a.host, port=a.port, faults=faults).start()
+    server = SandboxServer(app, host=args.host, port=args.port, faults=faults).start()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -270,8 +274,8 @@ def _serve(a: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    host = f"[{a.host}]" if ":" in a.host else a.host
-    print(f"{a.vendor} sandbox listening on http://{host}:{server.port}", flush=True)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"{args.vendor} sandbox listening on http://{host}:{server.port}", flush=True)
     try:
         while not stop.wait(0.5):
             pass
@@ -280,12 +284,12 @@ def _serve(a: argparse.Namespace) -> int:
     return 0
 
 
-def _truth(a: argparse.Namespace) -> int:
-    truth = VENDORS[a.vendor][3](a)
-    text = json_text(truth, indent=a.indent) + "\n"
-    if a.out:
-        with open(a.out, "w", encoding="utf-8") as f:
-            f.write(text)
+def _truth(args: argparse.Namespace) -> int:
+    truth = VENDORS[args.vendor][3](args)
+    text = json_text(truth, indent=args.indent) + "\n"
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out_file:
+            out_file.write(text)
     else:
         sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.flush()
@@ -293,9 +297,9 @@ def _truth(a: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        return _serve(a) if a.command == "serve" else _truth(a)
+        return _serve(args) if args.command == "serve" else _truth(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
