@@ -73,7 +73,6 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def __init__(self, tap: VendorTap[RunT]) -> None:
         super().__init__(tap=tap)
         self._owner = tap
-        self._state_writer = tap.state_writer
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
         self._session_shared = False
@@ -107,7 +106,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     def commit_state(self) -> None:
         """Write a STATE message now (the SDK writes one when the whole stream ends)."""
-        self._state_writer.write_state(self.tap_state)
+        self._owner.state_writer.write_state(self.tap_state)
 
     # --- partitions, fetched ahead ----------------------------------------------------
 
