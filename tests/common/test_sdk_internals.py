@@ -33,6 +33,11 @@ def sdk_private_names() -> set[str]:
     return {name for name in names if name.startswith("_") and not name.startswith("__")}
 
 
+def private_sdk_module(module: str) -> bool:
+    parts = module.split(".")
+    return parts[0] == "singer_sdk" and any(part.startswith("_") for part in parts)
+
+
 def private_uses(path: Path, private: set[str]) -> list[str]:
     """SDK private names used in ``path``: attributes, overrides and private-module imports."""
     uses = []
@@ -41,9 +46,8 @@ def private_uses(path: Path, private: set[str]) -> list[str]:
             uses.append(node.attr)
         elif isinstance(node, ast.FunctionDef) and node.name in private:
             uses.append(node.name)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("singer_sdk"):
-            if any(part.startswith("_") for part in (node.module or "").split(".")):
-                uses += [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and private_sdk_module(node.module or ""):
+            uses += [f"{node.module}.{alias.name}" for alias in node.names]
     return uses
 
 
