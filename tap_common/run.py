@@ -27,3 +27,7 @@ class VendorRun:
 
     def close(self) -> None:
         """The run has ended, however it ended: stop workers, free files, log totals."""
+
+
+#: A tap's own run class, for the typed ``run`` of its tap and streams.
+RunT = t.TypeVar("RunT", bound=VendorRun)

@@ -26,7 +26,7 @@ from tap_common.errors import VendorDataError, describe_exception, partition_lab
 from tap_common.prefetch import Prefetcher
 from tap_common.records import parse_timestamp
 from tap_common.retry import retry_wait_generator, small_jitter
-from tap_common.run import VendorRun
+from tap_common.run import RunT
 from tap_common.sdk_internals import RecordMessagesWithoutMaskWalk
 
 if t.TYPE_CHECKING:
@@ -37,7 +37,6 @@ if t.TYPE_CHECKING:
 
     from tap_common.tap import VendorTap
 
-RunT = t.TypeVar("RunT", bound=VendorRun)
 
 # Errors retried by ``VendorStream.request_decorator``; once retries are exhausted they
 # become one FatalAPIError that says where and why (``gave_up``).

@@ -17,13 +17,12 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
-from tap_common.run import VendorRun
+from tap_common.run import RunT
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
     from singer_sdk.singerlib import Message
 
-RunT = t.TypeVar("RunT", bound=VendorRun)
 
 # Settings every tap offers, appended to each tap's own list.
 COMMON_SETTINGS = th.PropertiesList(
