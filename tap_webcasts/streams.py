@@ -189,7 +189,7 @@ class AudienceReportStream(WebcastsStream):
     def download_once(
         self, request: requests.PreparedRequest, context: Context | None, *, path: Path
     ) -> None:
-        """One attempt: the whole body into ``path`` (a cut body fails the attempt)."""
+        """One attempt: stream the body into ``path``."""
         signed = self.authenticator(request.copy())
         with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
             RESTStream.validate_response(self, response)
