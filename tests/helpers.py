@@ -27,8 +27,7 @@ from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.testing import get_tap_test_class
 from singer_sdk.testing.runners import TapTestRunner
 
-from sandbox import CastDataset, SandboxServer
-from sandbox.rev import RevAPI, RevDataset, start_rev_sandbox
+from sandbox import CastDataset, RevAPI, RevDataset, SandboxServer, start_rev_sandbox
 from tap_rev_webcast.tap import TapRevWebcast
 
 if t.TYPE_CHECKING:
@@ -358,17 +357,25 @@ class FakeStream:
         return json.loads(response.content)
 
 
+def http_response(
+    content: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> requests.Response:
+    """A real requests.Response built in memory, as the SDK hands it to a paginator."""
+    response = requests.Response()
+    response.status_code = status
+    response._content = content
+    response.headers.update(headers or {})
+    response.encoding = "utf-8"
+    response.url = "http://sandbox.invalid/page"
+    return response
+
+
 def json_response(
     body: t.Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> requests.Response:
     """A real requests.Response built in memory, holding ``body`` as JSON."""
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps(body).encode()
-    response.headers.update({"Content-Type": "application/json", **(headers or {})})
-    response.encoding = "utf-8"
-    response.url = "http://sandbox.invalid/page"
-    return response
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return http_response(json.dumps(body).encode(), status, headers)
 
 
 # --- Meltano and PostgreSQL (end to end) ---------------------------------------------------

@@ -1,0 +1,168 @@
+"""Rev scrollId paging, page by page, without HTTP: ScrollPaginator and ScrollToken.
+
+Each test feeds the paginator real ``requests.Response`` objects built in memory, the way
+the SDK does (``advance(response)`` after each page), and checks where the next request
+would start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_rev_webcast.client import MAX_SCROLL_RESTARTS, ScrollPaginator, ScrollToken
+from tests.helpers import FakeStream, json_response
+
+PARTITION = {"webcast_id": "w-1", "run_number": 0}
+EXPIRED = {"code": "ScrollExpired", "detail": "The scrollId is invalid or has expired."}
+MISSING = object()  # a page without the scrollId key
+
+
+def sessions_page(n: int, scroll_id=None, total: int | None = 100):
+    body: dict = {"sessions": [{"username": f"u{i}"} for i in range(n)]}
+    if total is not None:
+        body["totalSessions"] = total
+    if scroll_id is not MISSING:
+        body["scrollId"] = scroll_id
+    return json_response(body)
+
+
+def expired():
+    return json_response(EXPIRED, 400)
+
+
+def scroll(*, restart_on_expiry: bool = True) -> ScrollPaginator:
+    stream = FakeStream("attendee_sessions", dict(PARTITION))
+    return ScrollPaginator(stream, "sessions", "totalSessions", restart_on_expiry=restart_on_expiry)
+
+
+def test_the_first_request_has_no_scroll_id():
+    assert scroll().current_value == ScrollToken(None, 0)
+
+
+def test_the_scroll_id_of_each_page_starts_the_next_request():
+    paginator = scroll()
+    paginator.advance(sessions_page(2, "first"))
+    assert paginator.current_value == ScrollToken("first", 1)
+    paginator.advance(sessions_page(2, "second"))
+    assert paginator.current_value == ScrollToken("second", 2)
+    assert not paginator.finished
+    assert paginator.read == 4
+
+
+def test_a_repeated_scroll_id_is_not_taken_for_a_loop():
+    paginator = scroll()
+    paginator.advance(sessions_page(1, "same"))
+    paginator.advance(sessions_page(1, "same"))  # the SDK raises on two equal tokens
+    assert paginator.current_value == ScrollToken("same", 2)
+    assert not paginator.finished
+
+
+@pytest.mark.parametrize("scroll_id", [MISSING, None, ""], ids=["missing", "null", "empty"])
+def test_a_page_without_a_scroll_id_is_the_last(scroll_id):
+    paginator = scroll()
+    paginator.advance(sessions_page(3, "next"))
+    paginator.advance(sessions_page(3, scroll_id))
+    assert paginator.finished
+    assert paginator.current_value == ScrollToken("next", 1)
+
+
+def test_an_empty_page_is_the_last_even_with_a_scroll_id():
+    paginator = scroll()
+    paginator.advance(sessions_page(3, "next"))
+    paginator.advance(sessions_page(0, "more?"))
+    assert paginator.finished
+
+
+def test_the_scroll_ends_when_the_rows_read_reach_the_total():
+    paginator = scroll()
+    paginator.advance(sessions_page(3, "a", total=6))
+    assert not paginator.finished
+    paginator.advance(sessions_page(3, "b", total=6))  # its scroll id is not followed
+    assert paginator.finished
+    assert paginator.current_value == ScrollToken("a", 1)
+
+
+def test_without_a_total_only_the_other_signals_end_the_scroll():
+    paginator = scroll()
+    for scroll_id in ("a", "b", "c"):
+        paginator.advance(sessions_page(500, scroll_id, total=None))
+        assert not paginator.finished
+    paginator.advance(sessions_page(20, None, total=None))
+    assert paginator.finished
+
+
+def test_a_400_on_the_first_page_ends_the_report_without_a_restart():
+    paginator = scroll()
+    paginator.advance(json_response({"code": "BadRequest", "detail": "No such run."}, 400))
+    assert paginator.finished
+    assert paginator.restarts == 0
+
+
+def test_an_expired_scroll_restarts_the_report_from_its_first_page(caplog):
+    paginator = scroll()
+    paginator.advance(sessions_page(500, "a", total=1200))
+    response = expired()
+    assert paginator.continue_if_empty(response)  # the SDK goes on after a page of no rows
+    with caplog.at_level(logging.WARNING, logger=paginator.stream.logger.name):
+        paginator.advance(response)
+    assert not paginator.finished
+    assert paginator.current_value == ScrollToken(None, 2)  # no scroll id: the first page
+    assert paginator.restarts == 1
+    assert paginator.read == 0
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "expired after 500 rows of webcast_id=w-1 run_number=0" in warning
+    assert f"restart 1 of {MAX_SCROLL_RESTARTS}" in warning
+
+
+def test_rows_are_counted_again_from_zero_after_a_restart():
+    paginator = scroll()
+    paginator.advance(sessions_page(3, "a", total=6))
+    paginator.advance(expired())
+    paginator.advance(sessions_page(3, "c", total=6))  # the first page again: 3 of 6
+    assert not paginator.finished
+    assert paginator.current_value == ScrollToken("c", 3)
+    paginator.advance(sessions_page(3, "d", total=6))
+    assert paginator.finished
+
+
+def test_a_scroll_that_keeps_expiring_stops_with_a_clear_error():
+    paginator = scroll()
+    for restart in range(1, MAX_SCROLL_RESTARTS + 1):
+        paginator.advance(sessions_page(500, f"s{restart}", total=1200))
+        paginator.advance(expired())
+        assert paginator.restarts == restart
+        assert not paginator.finished
+    paginator.advance(sessions_page(500, "last", total=1200))
+    with pytest.raises(FatalAPIError) as err:
+        paginator.advance(expired())
+    message = str(err.value)
+    assert "stream 'attendee_sessions' webcast_id=w-1 run_number=0" in message
+    assert f"expired {MAX_SCROLL_RESTARTS + 1} times" in message
+    assert EXPIRED["detail"] in message
+
+
+def test_without_restart_on_expiry_an_expired_scroll_just_ends():
+    paginator = scroll(restart_on_expiry=False)
+    paginator.advance(sessions_page(500, "a", total=1200))
+    response = expired()
+    assert not paginator.continue_if_empty(response)
+    paginator.advance(response)
+    assert paginator.finished
+    assert paginator.restarts == 0
+
+
+def test_the_items_and_total_keys_are_the_streams_own():
+    paginator = ScrollPaginator(
+        FakeStream("realtime_attendees", dict(PARTITION)),
+        "attendees",
+        "total",
+        restart_on_expiry=False,
+    )
+    paginator.advance(json_response({"attendees": [{"a": 1}] * 2, "total": 3, "scrollId": "x"}))
+    assert not paginator.finished
+    assert paginator.read == 2
+    paginator.advance(json_response({"attendees": [{"a": 1}], "total": 3, "scrollId": "y"}))
+    assert paginator.finished
