@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/webcasts_memory.py --formats xml csv
 	$(BIN)/python bench/rev_memory.py
 	$(BIN)/python bench/sandbox_speed.py
+	$(BIN)/python bench/same_output.py
 
 # The same benchmarks at a size CI can afford: they must run and their checks must hold.
 bench-smoke: setup
@@ -52,3 +53,4 @@ bench-smoke: setup
 	$(BIN)/python bench/cast_requests.py --campaigns 3 --events 450
 	$(BIN)/python bench/webcasts_memory.py --sizes 2000 --formats xml csv
 	$(BIN)/python bench/rev_memory.py --sessions 3000
+	$(BIN)/python bench/same_output.py --smoke
