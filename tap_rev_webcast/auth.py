@@ -5,7 +5,8 @@ Every API call sends ``Authorization: VBrick <token>``. The token comes from
 (username and password) and expires at the ``expiration`` the login returns; Rev takes its
 lifetime from the tenant's session inactivity timeout.
 
-Policy (modelled on Vbrick's own TypeScript client, vendor-apis.md 3.2):
+Policy (modelled on Vbrick's own TypeScript client; docs/vendor-notes.md,
+"Rev: sessions and tokens"):
 
 - One :class:`RevAuthenticator` per tap run, shared by every stream, so one login serves
   the whole run.

@@ -1,6 +1,7 @@
 """Client-side rate limits per endpoint family, and the clock every wait goes through.
 
-Rev limits requests per minute and per account, by family of endpoints (vendor-apis.md 3.7).
+Rev limits requests per minute and per account, by family of endpoints
+(docs/vendor-notes.md, "Rev: rate-limit families").
 The limiter spaces the requests of each family evenly, 60 / limit seconds apart (plus a 5%
 margin), so no 60-second window, sliding or fixed, ever holds more than the limit. Even
 spacing also keeps the gap between two pages of one scroll short (0.5 s for reports),
