@@ -484,7 +484,7 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
         state = self.get_context_state(context)
         has_bookmark = state.get("replication_key_value") is not None
         self.scans[scan_key(context)] = EventScan(
-            since=self.starting_timestamp_of(context),
+            since=self.get_starting_timestamp(context),
             known_at_since=set(state.get(self.BOOKMARK_KEYS, [])) if has_bookmark else set(),
         )
 

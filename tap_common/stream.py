@@ -24,14 +24,11 @@ from typing_extensions import override
 
 from tap_common.errors import VendorDataError, describe_exception, partition_label
 from tap_common.prefetch import Prefetcher
-from tap_common.records import parse_timestamp
 from tap_common.retry import retry_wait_generator, small_jitter
 from tap_common.run import RunT
 from tap_common.sdk_internals import RecordMessagesWithoutMaskWalk
 
 if t.TYPE_CHECKING:
-    import datetime as dt
-
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
 
@@ -142,7 +139,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             contexts[contexts.index(context) :],
             self.request_records,
             max_concurrency=self.max_concurrency,
-            prepare=self.prepare_partition,
+            prepare=self.prepare_ahead,
             thread_name=self.name,
         )
         return self._prefetcher
@@ -165,32 +162,25 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             self.requests_session.mount(prefix, adapter)
         self._session_shared = True
 
+    def prepare_ahead(self, context: Context | None) -> None:
+        """Main thread: ready a partition whose requests start before its turn.
+
+        The SDK writes a partition's starting bookmark just before its turn; a partition
+        requested ahead needs it now. The value depends only on that partition's own
+        bookmark, which does not change before its turn, so the SDK's second write is the
+        same value.
+        """
+        self.state_manager.write_starting_replication_value(
+            context=context,
+            replication_method=self.replication_method,
+            replication_key=self.replication_key,
+            config=dict(self.config),
+            compare_start_date_fn=self.compare_start_date,
+        )
+        self.prepare_partition(context)
+
     def prepare_partition(self, context: Context | None) -> None:
-        """Main thread, before the partition's first request: read what its requests need.
-
-        With prefetching this runs ahead of the partition's turn, before the SDK has
-        begun it: read the state with ``starting_timestamp_of``, not the SDK's starting
-        value, which exists only once the partition's turn has come.
-        """
-
-    def starting_timestamp_of(self, context: Context | None) -> dt.datetime | None:
-        """``get_starting_timestamp`` from the state itself, readable at any time.
-
-        The later of the partition's bookmark and 'start_date', as the SDK computes it.
-        """
-        state = self.get_context_state(context)
-        bookmark = state.get("replication_key_value")
-        if state.get("replication_key") != self.replication_key:
-            bookmark = None  # the SDK ignores a bookmark of another replication key
-        starts = [
-            parse_timestamp(value, field=name)
-            for name, value in (
-                ("bookmark", bookmark),
-                ("start_date", self.config.get("start_date")),
-            )
-            if value
-        ]
-        return max(starts) if starts else None
+        """Main thread, before the partition's first request: read what its requests need."""
 
     # --- records ----------------------------------------------------------------------
 
