@@ -523,12 +523,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.bare_client:
-        bare_client(args.bare_client)
-        return 0
-
+def chosen_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The zero-latency scenario, and the slow one unless skipped."""
     fast = (2, 40) if args.smoke else (2, 10_000)
     slow = (2, 30) if args.smoke else (10, 600)
     page_size = args.page_size or (20 if args.smoke else 200)
@@ -544,28 +540,45 @@ def main(argv: list[str] | None = None) -> int:
                 page_size,
             )
         )
-    clients = [c.strip() for c in args.clients.split(",") if c.strip()]
+    return scenarios
+
+
+def chosen_clients(args: argparse.Namespace) -> list[str]:
+    """The clients to compare; the bare loop always, as the reference."""
+    clients = [name.strip() for name in args.clients.split(",") if name.strip()]
     unknown = set(clients) - set(CLIENTS)
     if unknown:
         raise SystemExit(f"unknown clients {sorted(unknown)}: choose from {CLIENTS}")
     if args.smoke and not args.with_generic:
-        clients = [c for c in clients if c in ("bare", "tap-cast")]
+        clients = [name for name in clients if name in ("bare", "tap-cast")]
     if "bare" not in clients:
         clients.insert(0, "bare")
+    return clients
 
-    if not TAP_CAST.exists():
-        raise SystemExit(f"{TAP_CAST} is missing: run `make setup` first")
-    args.tap_has_concurrency = "max_concurrency" in tap_cast_settings()
-    version_lines = [
+
+def version_lines(args: argparse.Namespace, clients: list[str]) -> list[str]:
+    """What ran: tap-cast's libraries and each generic tool's venv."""
+    lines = [
         f"tap-cast: {versions(PROJECT_PYTHON, ['singer-sdk', 'requests'])}"
         + (", max_concurrency setting" if args.tap_has_concurrency else "")
     ]
     for name in ("msdk", "dlt"):
         if name in clients:
             bin_dir = ensure_venv(name)
-            version_lines.append(
-                f"{name} venv: {versions(bin_dir / 'python', GENERIC_VENVS[name][1])}"
-            )
+            lines.append(f"{name} venv: {versions(bin_dir / 'python', GENERIC_VENVS[name][1])}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.bare_client:
+        bare_client(args.bare_client)
+        return 0
+    scenarios, clients = chosen_scenarios(args), chosen_clients(args)
+    if not TAP_CAST.exists():
+        raise SystemExit(f"{TAP_CAST} is missing: run `make setup` first")
+    args.tap_has_concurrency = "max_concurrency" in tap_cast_settings()
+    versions_run = version_lines(args, clients)
 
     sections, failures = [], []
     with tempfile.TemporaryDirectory(prefix="compare-generic-") as tmp:
@@ -584,17 +597,14 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {dt.date.today().isoformat()}"
     )
-    for line in version_lines:
+    for line in versions_run:
         print(line)
     for section in sections:
         print()
         print(section)
-    if failures:
-        print(file=sys.stderr)
-        for failure in failures:
-            print(f"ERROR: {failure}", file=sys.stderr)
-        return 1
-    return 0
+    for failure in failures:
+        print(f"ERROR: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
