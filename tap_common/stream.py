@@ -23,6 +23,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_common.errors import VendorDataError, describe_exception, partition_label
+from tap_common.http import new_session
 from tap_common.prefetch import Prefetcher
 from tap_common.retry import retry_wait_generator, small_jitter
 from tap_common.run import RunT
@@ -69,6 +70,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def __init__(self, tap: VendorTap[RunT]) -> None:
         super().__init__(tap=tap)
         self._owner = tap
+        self._http_session: requests.Session | None = None
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
         self._session_shared = False
@@ -95,6 +97,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     @partition.setter
     def partition(self, context: Context | None) -> None:
         self._thread.partition = context
+
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        """This stream's session: no redirect to another host, a deadline per response."""
+        if self._http_session is None:
+            self._http_session = new_session()
+        return self._http_session
 
     @property
     def max_concurrency(self) -> int:

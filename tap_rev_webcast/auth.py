@@ -35,7 +35,8 @@ import requests
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_common.stream import describe_exception
+from tap_common.errors import describe_exception
+from tap_common.http import new_session
 
 if t.TYPE_CHECKING:
     from tap_rev_webcast.ratelimit import Clock
@@ -95,7 +96,7 @@ class RevAuthenticator(requests.auth.AuthBase):
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_base_seconds = retry_base_seconds
-        self.session = requests.Session()
+        self.session = new_session()
         self.logins = 0
         self.extensions = 0
         self._token: str | None = None

@@ -17,6 +17,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_common.errors import VendorDataError, describe_exception
+from tap_common.http import new_session
 from tap_common.retry import retry_wait_generator
 from tap_webcasts import parsers
 
@@ -54,7 +55,7 @@ class WebcastsSession(requests.auth.AuthBase):
             username=config["username"],
             password=config["password"],
             timeout=config.get("request_timeout", 60),
-            session=requests.Session(),
+            session=new_session(),
             max_tries=int(config.get("max_retries", 5)) + 1,
             waits=lambda: retry_wait_generator(
                 base_seconds=float(config.get("retry_base_seconds", 2)),
