@@ -87,7 +87,7 @@ def test_a_redirect_to_another_host_is_refused_and_nothing_is_sent_there(server)
 
 def test_the_timeout_bounds_the_whole_response_not_each_read(server):
     # Each byte arrives well within the timeout; the whole body would take 2 s.
-    with pytest.raises(requests.exceptions.ReadTimeout, match="within 0.5 s"):
+    with pytest.raises(requests.exceptions.ReadTimeout, match=r"within 0\.5 s"):
         new_session().get(f"{server}/drip", timeout=0.5)
 
 
