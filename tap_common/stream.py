@@ -13,7 +13,7 @@ import logging
 import threading
 import typing as t
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import backoff
 import msgspec
@@ -223,6 +223,18 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         by the tap, so incremental streams keep record-by-record delivery and exact state.
         """
         return None if self.replication_key else super().get_batch_config(config)
+
+    @override
+    def get_url(self, context: Context | None) -> str:
+        """The stream's URL with each ``{name}`` of its path filled in, escaped whole.
+
+        The SDK escapes only "/" in such values; an id holding "%", "?", "#" or a space
+        would change the path or become a query.
+        """
+        url = self.url_base + (self.path or "")
+        for name, value in {**self.config, **(context or {})}.items():
+            url = url.replace(f"{{{name}}}", quote(str(value), safe=""))
+        return url
 
     # --- timeouts and retries -------------------------------------------------------
 
