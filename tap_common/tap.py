@@ -18,6 +18,7 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_common.run import RunT
+from tap_common.secrets import redact_every_handler, register_secret
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -153,6 +154,10 @@ class VendorTap(Tap, t.Generic[RunT]):
             super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
             raise self.config_error(exc.errors) from None
+        for name, spec in self.config_jsonschema.get("properties", {}).items():
+            if spec.get("secret"):
+                register_secret(self.config.get(name))
+        redact_every_handler()
         if validate_config:
             errors = [*self.date_format_errors(), *self.extra_config_errors()]
             if errors:
@@ -186,6 +191,7 @@ class VendorTap(Tap, t.Generic[RunT]):
     # close (stop worker threads, free files, log totals) however the run ends.
     @override  # type: ignore[misc]
     def sync_all(self) -> None:
+        redact_every_handler()  # handlers set up since __init__ too
         try:
             super().sync_all()
         finally:

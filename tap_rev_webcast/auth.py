@@ -37,6 +37,7 @@ from typing_extensions import override
 
 from tap_common.errors import describe_exception
 from tap_common.http import new_session
+from tap_common.secrets import register_secret
 
 if t.TYPE_CHECKING:
     from tap_rev_webcast.ratelimit import Clock
@@ -279,6 +280,7 @@ class RevAuthenticator(requests.auth.AuthBase):
             if not isinstance(token, str) or not token:
                 msg = f"Rev answered {path} without a token."
                 raise FatalAPIError(msg)
+            register_secret(token)
             self._token = token
         now = self.clock.now()
         expires_at = _epoch(body.get("expiration"))

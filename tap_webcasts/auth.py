@@ -19,6 +19,7 @@ from typing_extensions import override
 from tap_common.errors import VendorDataError, describe_exception
 from tap_common.http import new_session
 from tap_common.retry import retry_wait_generator
+from tap_common.secrets import register_secret
 from tap_webcasts import parsers
 
 
@@ -98,6 +99,8 @@ class WebcastsSession(requests.auth.AuthBase):
                 "settings: they are the Reporting API account's, issued by Webcasts.com support."
             )
             raise FatalAPIError(msg)
+        register_secret(result.session_id)
+        register_secret(result.user_id)
         return result.session_id, result.user_id
 
     def _send_login(self) -> parsers.LoginResult:
