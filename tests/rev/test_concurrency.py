@@ -2,8 +2,8 @@
 
 Records (and their order), the final STATE, failures, re-logins and the rate limits must be
 those of a run with max_concurrency 1, and the tap never has more requests in flight than
-the setting. These runs use the real clock (see SEQUENTIAL in conftest) with raised limits,
-so they take seconds.
+the setting. These runs use the real clock (see SEQUENTIAL in tests/helpers.py) with raised
+limits, so they take seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ LOGIN = "/api/v2/authenticate"
 LOGGER = logging.getLogger("tests.rev.concurrency")
 REPORTS_PER_MINUTE = 3000  # 50 a second: a run of about a hundred reports takes 2 s
 LIMITS = {"reports": REPORTS_PER_MINUTE, "realtime": 600, "get": 24000}
+#: The tap's limiter sends one report request every REPORT_GAP_MS (21 ms). Sandbox answers
+#: that take several gaps make report requests overlap whenever the tap fetches ahead;
+#: 5 ms answers leave it to chance (a quick run sends them one at a time).
+REPORT_GAP_MS = 60_000 / REPORTS_PER_MINUTE * (1 + SAFETY_MARGIN)
 
 
 class LiveRev(t.NamedTuple):
@@ -89,6 +93,7 @@ def test_same_records_order_and_state_as_sequential(live_rev: LiveRev):
     reports = len(rev.report_calls())
     rev.reset()
     report_peak = watch_report_concurrency(rev)
+    rev.server.faults = FaultConfig(latency_ms=4 * REPORT_GAP_MS)  # changes no output
     concurrent = rev.run(6)
     assert 1 < rev.server.peak_in_flight <= 6
     assert report_peak[0] > 1  # the reports themselves, not only the status lookups
