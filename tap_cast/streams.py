@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import typing as t
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +18,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_cast.client import CastPagePaginator, CastStream
+from tap_common.conform import text_value
 from tap_common.errors import VendorDataError, partition_label
 from tap_common.records import parse_timestamp, split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import integer_property, unmapped_fields_property
@@ -538,16 +538,6 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
 # Event columns typed as text; every other column is built by to_record itself.
 TEXT_COLUMNS = ("generation_id", *(name for name in EVENT_FIELDS if name != "event_at"))
 _TEXT_TYPES = frozenset((str, type(None)))
-_JSON = json.JSONEncoder(default=str)  # json.dumps(..., default=str), without a new encoder
-
-
-def text_value(value: t.Any) -> str:
-    """A non-text value in a text column lands as text: 12345 -> "12345", objects as JSON."""
-    if isinstance(value, dict | list):
-        return _JSON.encode(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def scan_key(context: Context | None) -> tuple:

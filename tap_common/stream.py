@@ -8,6 +8,7 @@ query string or a response body, and a JSON body parsed once per response.
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 import logging
 import threading
@@ -20,8 +21,10 @@ import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
+from tap_common.conform import RecordConformer
 from tap_common.errors import VendorDataError, describe_exception, partition_label
 from tap_common.http import new_session
 from tap_common.prefetch import Prefetcher
@@ -196,9 +199,13 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Map one vendor row with ``to_record``; a bad value stops the run saying where."""
+        """Map one vendor row with ``to_record`` and make it match the schema
+        (tap_common/conform.py); a bad value stops the run saying where."""
         try:
-            return self.to_record(row, context)
+            record = self.to_record(row, context)
+            if record is not None and self.conform_record is not None:
+                record = self.conform_record(record)
+            return record
         except VendorDataError as exc:
             msg = f"stream '{self.name}' {partition_label(context)}: {exc}"
             raise VendorDataError(msg) from None
@@ -206,6 +213,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def to_record(self, row: dict, context: Context | None) -> dict | None:
         """Vendor row -> Singer record (None drops it). Streams override this."""
         return row
+
+    @functools.cached_property
+    def conform_record(self) -> RecordConformer | None:
+        """The schema's checks, or None for a stream whose ``to_record`` emits the exact
+        types itself (it says so with TYPE_CONFORMANCE_LEVEL NONE)."""
+        if self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE:
+            return None
+        return RecordConformer(self.schema)
 
     @override
     def generate_child_contexts(

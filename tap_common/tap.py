@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
+from tap_common.conform import clean_text
 from tap_common.run import RunT
 from tap_common.secrets import redact_every_handler, register_secret
 
@@ -135,6 +136,18 @@ class SingerWriter(MsgSpecWriter):
         sys.stdout.buffer.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             sys.stdout.flush()
+
+    @override
+    def serialize_message(self, message: Message) -> bytearray:
+        """The message as one JSON line; text no line or warehouse can hold is cleaned
+        (tap_common/conform.py ``clean_text``) instead of crashing the writer."""
+        try:
+            line = super().serialize_message(message)
+        except UnicodeEncodeError:  # an unpaired surrogate
+            return serialize_jsonl(clean_text(message.to_dict()))
+        if b"\\u0000" in line:
+            return serialize_jsonl(clean_text(message.to_dict()))
+        return line
 
 
 class VendorTap(Tap, t.Generic[RunT]):
