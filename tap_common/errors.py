@@ -30,3 +30,27 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError | ConnectionError):
         return "the connection failed or was reset"
     return type(exc).__name__
+
+
+class IncompleteReadError(FatalAPIError):
+    """What was read does not add up to what the vendor says it holds, even after reading
+    the partition again: the run stops before a bookmark could pass the missing rows."""
+
+    @classmethod
+    def shortfall(
+        cls,
+        stream: str,
+        context: t.Mapping[str, t.Any] | None,
+        *,
+        vendor: str,
+        says: str,
+        read: int,
+        unit: str = "rows",
+    ) -> IncompleteReadError:
+        """``stream 'x' a=1: Rev says it holds 1230 sessions (totalSessions), 1030 were read``"""
+        return cls(
+            f"stream '{stream}' {partition_label(context)}: {vendor} says it holds {says}, "
+            f"but {read} {unit} were read, also after reading it again. The run stops so "
+            "that no bookmark passes the missing rows; run again later, and report it to "
+            f"{vendor} if it persists."
+        )
