@@ -8,9 +8,10 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from ..faults import FaultConfig
 from ..server import SandboxRequest, SandboxResponse, SandboxServer, json_bytes
@@ -54,6 +55,15 @@ class _Scroll:
     offset: int
     issued_at: float
     request: dict[str, Any] = field(default_factory=dict)  # realtime search parameters
+    scroll_id: str = ""  # the id this scroll was last handed out under
+
+
+@dataclass
+class _LateAnswer(SandboxResponse):
+    """A response the route has already produced (its scroll cursor moved on), sent only
+    after ``seconds`` of real time, outside the API's lock."""
+
+    seconds: float = 0.0
 
 
 class RevAPI:
@@ -73,6 +83,25 @@ class RevAPI:
         Retry-After header to those 429s (the docs publish none).
       * ``accept_tokens``: False makes every authenticated call answer 401, even with a
         fresh token (a user whose API access was withdrawn mid-run).
+
+    Fault switches (vendor behaviour beyond the documented API; all off by default):
+      * ``total_sessions_offset``: added to every post-event report's ``totalSessions``:
+        negative, a total that understates the report; positive, one that overstates it.
+        The pages served (and their scroll ids) still follow the real sessions.
+      * ``scroll_ids``: "per_page" (default, a new id on every page) or "cursor": one id
+        for the whole report whose cursor lives on the server, so every request with it
+        returns the page after the last one served, even if that one never arrived.
+      * ``late_pages`` / ``late_seconds``: the post-event report pages with these numbers
+        (1 = the first page) are answered ``late_seconds`` (real time) after the cursor
+        moved past them, the first time each report serves them.
+      * ``drip_reports`` / ``drip_seconds``: the next ``drip_reports`` answers of the report
+        endpoints send their body one byte every ``drip_seconds`` (real time).
+      * ``vanished_webcasts``: ids still listed by GET /scheduled-events that answer 404 on
+        every other endpoint (deleted between the list and the next request).
+      * ``session_throttle_seconds``: the first extend-session starts a throttle of this
+        many seconds (API clock) in which extend-session and the logins answer 429.
+      * ``extend_session_empty``: extend-session answers 200 with an empty body, and the
+        token's expiry does not move.
     """
 
     def __init__(
@@ -87,10 +116,21 @@ class RevAPI:
         self.rate_limits = dict(DEFAULT_RATE_LIMITS)
         self.rate_limit_retry_after = False
         self.accept_tokens = True
+        self.total_sessions_offset = 0
+        self.scroll_ids = "per_page"
+        self.late_pages: frozenset[int] = frozenset()
+        self.late_seconds = 0.0
+        self.drip_reports = 0
+        self.drip_seconds = 0.0
+        self.vanished_webcasts: set[str] = set()
+        self.session_throttle_seconds = 0.0
+        self.extend_session_empty = False
         self.calls: list[ApiCall] = []
         self.tokens: dict[str, float] = {}  # token -> expiry
         self.issued_tokens: list[str] = []  # every token ever issued (tests look for leaks)
         self._scrolls: dict[str, _Scroll] = {}
+        self._answered_late: set[tuple[str, int, int]] = set()
+        self._session_throttle_until: float | None = None
         self._windows: dict[str, deque[float]] = {}
         self._rng = random.Random(f"{self.dataset.seed}:tokens")
         self._lock = threading.RLock()
@@ -141,13 +181,21 @@ class RevAPI:
                     throttled,
                 )
             )
-            return response
+            body = response.body
+            if family == "reports" and isinstance(body, bytes) and self.drip_reports > 0:
+                self.drip_reports -= 1
+                response.body = _dripped(body, self.drip_seconds)
+        if isinstance(response, _LateAnswer):
+            time.sleep(response.seconds)  # other requests are answered meanwhile
+        return response
 
     def _route(
         self, request: SandboxRequest, now: float
     ) -> tuple[SandboxResponse, str | None, bool]:
         """(response, rate-limit family, throttled) of a request."""
-        segments = request.path.split("/")[1:]  # "", "api", "v2", ...
+        # Each segment is percent-decoded after the split, as web servers do: an escaped
+        # "/" stays inside its segment (a webcast id may hold any character).
+        segments = [unquote(segment) for segment in request.path.split("/")[1:]]
         if segments[:2] != ["api", "v2"]:
             return _error(404, "NotFound", "Not found."), None, False
         rest = segments[2:]
@@ -176,6 +224,9 @@ class RevAPI:
         if request.method != "POST":
             # ASSUMPTION: a wrong method answers 405 with the {code, detail} body.
             return _error(405, "MethodNotAllowed", "Method not allowed.")
+        throttled = self._session_throttled(now)
+        if throttled is not None:
+            return throttled
         if route == ("authenticate",):
             return self._authenticate(request, now)
         return self._user_login(request, now)
@@ -191,7 +242,7 @@ class RevAPI:
         if name == "list":
             return self._list(request)
         webcast = self.dataset.webcast(webcast_id or "")
-        if webcast is None:
+        if webcast is None or webcast.id in self.vanished_webcasts:
             # ASSUMPTION: an unknown webcast id answers 404 {code, detail} on every endpoint.
             return _error(404, "WebcastNotFound", "Webcast not found.")
         handlers: dict[str, Callable[[SandboxRequest, Webcast, float], SandboxResponse]] = {
@@ -283,6 +334,14 @@ class RevAPI:
         return expiry is not None and now < expiry
 
     def _extend_session(self, request: SandboxRequest, now: float) -> SandboxResponse:
+        if self.session_throttle_seconds and self._session_throttle_until is None:
+            self._session_throttle_until = now + self.session_throttle_seconds
+        throttled = self._session_throttled(now)
+        if throttled is not None:
+            return throttled
+        if self.extend_session_empty:
+            # ASSUMPTION: an empty answer means the extension did not take effect.
+            return SandboxResponse(200, b"", {"Content-Type": "application/json"})
         # ASSUMPTION: the token stays the same; only its expiry moves (the docs return just
         # the new expiration).
         token = (request.headers.get("Authorization") or "")[len("VBrick ") :]
@@ -291,6 +350,21 @@ class RevAPI:
         return SandboxResponse.json(
             200, shaped(self.dataset.fixtures["extend_session_response"], values)
         )
+
+    def _session_throttled(self, now: float) -> SandboxResponse | None:
+        """The 429 of a login or extension during a session throttle, else None.
+
+        ASSUMPTION: logins and extensions share one per-account budget (Vbrick's clients
+        count every POST in one 'post' bucket), so while extensions are throttled, so are
+        logins. The body is the plain text of the rate-limit 429s.
+        """
+        until = self._session_throttle_until
+        if until is None or now >= until:
+            return None
+        headers = {"Content-Type": "text/plain"}
+        if self.rate_limit_retry_after:
+            headers["Retry-After"] = str(max(1, math.ceil(until - now)))
+        return SandboxResponse(429, b"Too Many Requests", headers)
 
     # ------------------------------------------------------------------ rate limits
     def _admit(self, family: str, now: float) -> SandboxResponse | None:
@@ -352,7 +426,12 @@ class RevAPI:
     def _new_scroll(self, scroll: _Scroll) -> str:
         # ASSUMPTION: every page hands out a new scroll id, and each works once ("forward
         # only"); Elasticsearch-style APIs may repeat one id, which the tap also copes with.
-        scroll_id = f"scr_{self._rng.getrandbits(96):024x}"
+        # With scroll_ids "cursor" they do: the id stays, the cursor behind it moves on.
+        if self.scroll_ids == "cursor" and scroll.scroll_id:
+            scroll_id = scroll.scroll_id
+        else:
+            scroll_id = f"scr_{self._rng.getrandbits(96):024x}"
+        scroll.scroll_id = scroll_id
         self._scrolls[scroll_id] = scroll
         return scroll_id
 
@@ -422,11 +501,16 @@ class RevAPI:
             if k not in ("sessions", "scrollId")
         }
         body.update(self.dataset.report_summary(webcast, run))
+        if self.total_sessions_offset:
+            body["totalSessions"] = max(0, body["totalSessions"] + self.total_sessions_offset)
         body["sessions"] = sessions
         body["scrollId"] = None
-        return SandboxResponse(
-            200, json_bytes(self._finish_page(body, scroll, len(sessions), total, now))
-        )
+        page = scroll.offset // REPORT_PAGE_SIZE + 1
+        content = json_bytes(self._finish_page(body, scroll, len(sessions), total, now))
+        if page in self.late_pages and (webcast.id, run, page) not in self._answered_late:
+            self._answered_late.add((webcast.id, run, page))
+            return _LateAnswer(200, content, seconds=self.late_seconds)
+        return SandboxResponse(200, content)
 
     def _realtime_attendees(
         self, request: SandboxRequest, webcast: Webcast, now: float
@@ -538,6 +622,13 @@ def _new_realtime_scroll(
     scroll = _Scroll("realtime", webcast.id, run, 0, now)
     scroll.request = request_values
     return scroll
+
+
+def _dripped(body: bytes, pause: float) -> Iterator[bytes]:
+    """``body`` one byte at a time, ``pause`` seconds apart (streamed, chunked)."""
+    for index in range(len(body)):
+        time.sleep(pause)
+        yield body[index : index + 1]
 
 
 def _run_number(query: dict[str, list[str]]) -> int | None:

@@ -129,6 +129,14 @@ class RevDataset:
     def webcast(self, webcast_id: str) -> Webcast | None:
         return self._by_id.get(webcast_id)
 
+    def rename_webcast(self, webcast: Webcast, new_id: str) -> None:
+        """Give ``webcast`` another id (one with reserved URL characters, say) before it is
+        served; its rows are generated from the new id."""
+        with self._lock:
+            del self._by_id[webcast.id]
+            webcast.id = new_id
+            self._by_id[new_id] = webcast
+
     # ------------------------------------------------------------------ webcast objects
     def listing(self, webcast: Webcast) -> dict[str, Any]:
         """The eventList object of GET /api/v2/scheduled-events."""
