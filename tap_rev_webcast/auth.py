@@ -15,6 +15,9 @@ Policy (modelled on Vbrick's own TypeScript client; docs/vendor-notes.md,
   login. A run longer than the token's lifetime therefore never sends an expired token.
 - A login answered 401 or 429 is never retried: repeated logins can lock the account.
   A 5xx or network error during login is retried like any other request.
+- An extension answered 429 is waited out (Retry-After, else 'throttle_wait_seconds') and
+  tried again: a login would meet the same limit. Any other failed extension (an error, an
+  empty or unreadable 200) falls back to a new login.
 - The streams re-authenticate once when the API rejects a token mid-run (see client.py).
 - Threads share the session: one login or extension at a time, and a token rejected in
   several threads at once is replaced by one login (:meth:`RevAuthenticator.renew`).
@@ -32,11 +35,12 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 import requests
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_common.errors import describe_exception
-from tap_common.http import new_session
+from tap_common.http import CrossHostRedirectError, new_session
+from tap_common.retry import retry_after_seconds
 from tap_common.secrets import register_secret
 
 if t.TYPE_CHECKING:
@@ -48,6 +52,7 @@ EXPIRY_SKEW_SECONDS = 2.0
 DEFAULT_LIFETIME_SECONDS = 600.0
 #: Extend a token once less than this much of it is left (or a third of its lifetime).
 REFRESH_BEFORE_SECONDS = 180.0
+EXTEND_PATH = "/api/v2/user/extend-session"
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class RevAuthenticator(requests.auth.AuthBase):
         timeout: float = 60,
         max_retries: int = 5,
         retry_base_seconds: float = 2,
+        throttle_wait_seconds: float = 60,
+        retry_max_wait_seconds: float = 120,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
@@ -97,6 +104,8 @@ class RevAuthenticator(requests.auth.AuthBase):
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_base_seconds = retry_base_seconds
+        self.throttle_wait_seconds = throttle_wait_seconds
+        self.retry_max_wait_seconds = retry_max_wait_seconds
         self.session = new_session()
         self.logins = 0
         self.extensions = 0
@@ -237,45 +246,78 @@ class RevAuthenticator(requests.auth.AuthBase):
             self._extend()
 
     def _extend(self) -> None:
-        path = "/api/v2/user/extend-session"
-        try:
-            response = self._post(path, headers={"Authorization": f"VBrick {self._token}"})
-        except requests.exceptions.RequestException as exc:
-            self.logger.info(
-                "Extending the Rev session failed (%s); logging in again.",
-                describe_exception(exc),
-            )
-            self.login()
+        """Extend the token; a 429 is waited out and the extension retried (a login now
+        would meet the same 429, and a throttled login is fatal). Any other failure, an
+        empty or unreadable answer included, falls back to a new login."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self._post(
+                    EXTEND_PATH, headers={"Authorization": f"VBrick {self._token}"}
+                )
+            except requests.exceptions.RequestException as exc:
+                self._login_instead(describe_exception(exc))
+                return
+            if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+                self._wait_after_throttled_extension(response, attempt)
+                if self.clock.now() >= self._expires_at - EXPIRY_SKEW_SECONDS:
+                    self._login_instead("the token expired while the extension was throttled")
+                    return
+                continue
+            if response.status_code != HTTPStatus.OK:
+                self._login_instead(f"HTTP {response.status_code}")
+                return
+            if _json_object(response) is None:
+                self._login_instead("HTTP 200 without a JSON object")
+                return
+            self._accept(response, EXTEND_PATH)
+            self.extensions += 1
+            self.logger.debug("Extended the Rev session by %.0f s.", self._lifetime)
             return
-        if response.status_code != HTTPStatus.OK:
-            self.logger.info(
-                "Rev did not extend the session (HTTP %d); logging in again.",
-                response.status_code,
-            )
-            self.login()
-            return
-        self._accept(response, path)
-        self.extensions += 1
-        self.logger.debug("Extended the Rev session by %.0f s.", self._lifetime)
+        msg = (
+            f"Rev throttled the session extension (HTTP 429 from {EXTEND_PATH}) "
+            f"{self.max_retries + 1} times. A login now would be throttled too, and repeated "
+            "logins can lock the account: wait a few minutes and run the tap again, or raise "
+            "'max_retries' or 'throttle_wait_seconds'."
+        )
+        raise FatalAPIError(msg)
+
+    def _wait_after_throttled_extension(self, response: requests.Response, attempt: int) -> None:
+        """Wait Retry-After, else 'throttle_wait_seconds' (at most 'retry_max_wait_seconds')."""
+        asked = retry_after_seconds(RetriableAPIError("HTTP 429", response))
+        wait = asked if asked is not None else self.throttle_wait_seconds
+        wait = min(wait, self.retry_max_wait_seconds)
+        self.logger.warning(
+            "Rev throttled the session extension (HTTP 429), attempt %d of %d; waiting %.1f s "
+            "(%s) and extending again rather than logging in into the same limit.",
+            attempt + 1,
+            self.max_retries + 1,
+            wait,
+            "Retry-After" if asked is not None else "'throttle_wait_seconds'",
+        )
+        self.clock.sleep(wait)
+
+    def _login_instead(self, cause: str) -> None:
+        self.logger.info("Rev did not extend the session (%s); logging in again.", cause)
+        self.login()
 
     def _post(self, path: str, **kwargs: t.Any) -> requests.Response:
-        return self.session.post(
-            f"{self.base_url}{path}",
-            headers={"Accept": "application/json", **kwargs.pop("headers", {})},
-            timeout=self.timeout,
-            **kwargs,
-        )
+        try:
+            return self.session.post(
+                f"{self.base_url}{path}",
+                headers={"Accept": "application/json", **kwargs.pop("headers", {})},
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except CrossHostRedirectError as exc:
+            raise CrossHostRedirectError(f"Rev {path}: {exc}") from None
 
     def _accept(self, response: requests.Response, path: str) -> None:
         """Take the token (login) and expiration (login or extend) of a 200 answer."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = _json_object(response)
+        if body is None:
             msg = f"Rev answered {path} with a body that is not a JSON object."
             raise FatalAPIError(msg)
-        if path != "/api/v2/user/extend-session":
+        if path != EXTEND_PATH:
             token = body.get("token")
             if not isinstance(token, str) or not token:
                 msg = f"Rev answered {path} without a token."
@@ -293,6 +335,15 @@ class RevAuthenticator(requests.auth.AuthBase):
             expires_at = now + DEFAULT_LIFETIME_SECONDS
         self._expires_at = expires_at
         self._lifetime = expires_at - now
+
+
+def _json_object(response: requests.Response) -> dict | None:
+    """The body of ``response`` if it is a JSON object, else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _epoch(value: t.Any) -> float | None:

@@ -12,14 +12,14 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_common.errors import VendorDataError, partition_label
+from tap_common.errors import IncompleteReadError, VendorDataError, partition_label
 from tap_common.records import split_unmapped, utc_iso
 from tap_common.retry import retry_after_seconds
 from tap_common.run import VendorRun
@@ -58,6 +58,11 @@ def snake_keys(value: t.Any) -> t.Any:
     if isinstance(value, list):
         return [snake_keys(v) for v in value]
     return value
+
+
+def is_status_path(response: requests.Response) -> bool:
+    """Whether ``response`` answers a webcast's GET .../status."""
+    return urlsplit(response.url or "").path.endswith("/status")
 
 
 def vendor_message(response: requests.Response) -> str:
@@ -115,6 +120,8 @@ class RevRun(VendorRun):
             timeout=config.get("request_timeout", 60),
             max_retries=config.get("max_retries", 5),
             retry_base_seconds=config.get("retry_base_seconds", 2),
+            throttle_wait_seconds=config["throttle_wait_seconds"],
+            retry_max_wait_seconds=config.get("retry_max_wait_seconds", 120),
         )
         #: Client-side limits per endpoint family.
         self.rate_limiter = RateLimiter(
@@ -297,13 +304,23 @@ class RevStream(VendorStream[RevRun]):
         if getattr(response, "status_code", None) != HTTPStatus.TOO_MANY_REQUESTS:
             super().backoff_handler(details)  # a 429 was already reported with its wait
 
-    def request_webcast_status(self, webcast_id: str) -> dict:
+    def request_webcast_status(self, webcast_id: str) -> dict | None:
         """GET .../scheduled-events/{id}/status through the same auth, rate limit, retries
-        and messages as the stream's own pages."""
+        and messages as the stream's own pages; None (warned) when Rev answers 404: the
+        webcast was deleted after it was listed."""
         context = {"webcast_id": webcast_id}
         url = f"{self.url_base}/api/v2/scheduled-events/{quote(webcast_id, safe='')}/status"
         prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
-        body = self.parsed_body(self.send(prepared, context))
+        response = self.send(prepared, context)
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            self.logger.warning(
+                "%s: Rev answered 404 for the status of webcast %s; it was probably deleted "
+                "after the webcast list was read. Skipping it and its reports.",
+                self.name,
+                webcast_id,
+            )
+            return None
+        body = self.parsed_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("status"), str):
             msg = f"GET .../{webcast_id}/status: expected an object with a 'status' string"
             raise VendorDataError(msg)
@@ -350,6 +367,8 @@ class RevStream(VendorStream[RevRun]):
 
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        if isinstance(response, LostPage):
+            return []  # the paginator reads the report again
         if response.status_code == HTTPStatus.BAD_REQUEST:
             self.on_bad_request(response)
             return []
@@ -417,6 +436,9 @@ class RevStream(VendorStream[RevRun]):
 
 
 # --- scrollId paging ----------------------------------------------------------------------
+NEXT, RESTART, END = "next", "restart", "end"
+
+
 @dataclass(frozen=True)
 class ScrollToken:
     """Where the next request of a scrolled report starts.
@@ -429,17 +451,45 @@ class ScrollToken:
     page: int
 
 
+class ScrollPageLost(Exception):
+    """A page after the first failed in a way that is normally retried (timeout, 5xx, cut
+    body): Rev may already have moved the scroll past it, so it is not asked for again."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+class LostPage(requests.Response):
+    """Stands in for the answer of a lost scroll page (see ScrollPageLost): no rows, and
+    the paginator reads the report again from its first page."""
+
+    def __init__(self, request: requests.PreparedRequest, cause: str) -> None:
+        super().__init__()
+        self.request = request
+        self.url = request.url or ""
+        self.status_code = 0
+        self.cause = cause
+
+
 class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
-    """Follows ``scrollId`` until one of the three last-page signals Vbrick's clients use:
+    """Follows ``scrollId`` while Rev offers more: an answer with a ``scrollId`` and rows.
 
-    the answer has no ``scrollId`` (missing, null or empty), its list is empty, or the rows
-    read so far reach the total (``totalSessions``/``total``). Rev documents none of them as
-    the rule, so all three end the scroll.
+    Vbrick's clients also stop once the rows read reach the total (``totalSessions``,
+    ``total``); a total that understates the report would then end it early, so here the
+    total never ends a scroll that offers more. It is checked when the scroll ends instead.
 
-    A 400 for a page after the first means the scroll id has expired (scroll ids are
-    forward-only and short-lived). With ``restart_on_expiry`` the report is read again from
-    its first page, at most MAX_SCROLL_RESTARTS times; ``restarts`` tells the stream which
-    pass a page belongs to. Without it, the scroll just ends (real-time attendees).
+    With ``restart_on_expiry`` (post-event reports) the report is read again from its first
+    page, rows already emitted being skipped by the stream, when:
+
+    - a page after the first answers 400 (an expired scroll id), at most
+      MAX_SCROLL_RESTARTS times; a 400 once the rows read reach the total is the end (some
+      answers hand out a scroll id that no longer works on their last page);
+    - a page after the first is lost (:class:`LostPage`): scroll ids are forward only, so
+      retrying one could skip a page; at most ``lost_page_restarts`` times;
+    - the scroll ends with fewer rows than the total: once, then IncompleteReadError.
+
+    Without it (real-time attendees, a live snapshot), a 400 just ends the scroll.
     """
 
     def __init__(
@@ -449,14 +499,25 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         total_key: str,
         *,
         restart_on_expiry: bool,
+        lost_page_restarts: int = MAX_SCROLL_RESTARTS,
     ) -> None:
         super().__init__(ScrollToken(None, 0))
         self.stream = stream
         self.items_key = items_key
         self.total_key = total_key
         self.restart_on_expiry = restart_on_expiry
-        self.read = 0
-        self.restarts = 0
+        self.lost_page_restarts = lost_page_restarts
+        self.read = 0  # rows of this pass over the report
+        self.total: int | None = None  # the total of this pass's last page, if Rev gave one
+        self.restarts = 0  # passes begun again, whatever the cause
+        self.expiries = 0
+        self.lost_pages = 0
+        self.rereads = 0
+        self._decided: tuple[requests.Response, str] | None = None
+
+    @property
+    def where(self) -> str:
+        return partition_label(self.stream.partition)
 
     def scroll_expired(self, response: requests.Response) -> bool:
         return (
@@ -464,35 +525,95 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             and self.current_value.scroll_id is not None
         )
 
+    def reached_total(self) -> bool:
+        return self.total is not None and self.read >= self.total
+
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
-        return self.restart_on_expiry and self.scroll_expired(response)
+        return self.outcome(response) == RESTART
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        if self.scroll_expired(response):
-            return self.restart_on_expiry
-        if response.status_code != HTTPStatus.OK:
-            return False
-        body = self.stream.parsed_body(response)
-        items = body.get(self.items_key) or []
-        self.read += len(items)
-        total = body.get(self.total_key)
-        if not items or not body.get("scrollId"):
-            return False
-        return not (isinstance(total, int) and self.read >= total)
+        return self.outcome(response) != END
 
     @override
     def get_next(self, response: requests.Response) -> ScrollToken:
         page = self.current_value.page + 1
-        if not self.scroll_expired(response):
+        if self.outcome(response) == NEXT:
             return ScrollToken(str(self.stream.parsed_body(response)["scrollId"]), page)
         self.restarts += 1
-        where = partition_label(self.stream.partition)
-        if self.restarts > MAX_SCROLL_RESTARTS:
+        self.read, self.total = 0, None
+        return ScrollToken(None, page)
+
+    def outcome(self, response: requests.Response) -> str:
+        """NEXT, RESTART or END after ``response``; decided once per response."""
+        if self._decided is None or self._decided[0] is not response:
+            self._decided = (response, self._decide(response))
+        return self._decided[1]
+
+    def _decide(self, response: requests.Response) -> str:
+        if isinstance(response, LostPage):
+            return self._restart_after_lost_page(response)
+        if self.scroll_expired(response):
+            if self.reached_total():
+                return END  # the last page's scroll id was already dead
+            return self._restart_after_expiry(response) if self.restart_on_expiry else END
+        if response.status_code != HTTPStatus.OK:
+            return END
+        body = self.stream.parsed_body(response)
+        items = body.get(self.items_key) or []
+        self.read += len(items)
+        total = body.get(self.total_key)
+        if isinstance(total, int) and not isinstance(total, bool):
+            self.total = total
+        if items and body.get("scrollId"):
+            return NEXT
+        return self._reconcile() if self.restart_on_expiry else END
+
+    def _reconcile(self) -> str:
+        """The scroll has ended: compare the rows read with Rev's total."""
+        total, read = self.total, self.read
+        if total is None or read == total:
+            return END
+        if read > total:
+            self.stream.logger.warning(
+                "%s: Rev's %s says %d for %s, but the scroll served %d %s; all were read.",
+                self.stream.name,
+                self.total_key,
+                total,
+                self.where,
+                read,
+                self.items_key,
+            )
+            return END
+        if self.rereads == 0:
+            self.rereads += 1
+            self.stream.logger.warning(
+                "%s: the scroll of %s ended after %d %s, but Rev's %s says %d; reading the "
+                "report again from its first page. Rows already emitted are not emitted again.",
+                self.stream.name,
+                self.where,
+                read,
+                self.items_key,
+                self.total_key,
+                total,
+            )
+            return RESTART
+        raise IncompleteReadError.shortfall(
+            self.stream.name,
+            self.stream.partition,
+            vendor="Rev",
+            says=f"{total} {self.items_key} ({self.total_key})",
+            read=read,
+            unit=self.items_key,
+        )
+
+    def _restart_after_expiry(self, response: requests.Response) -> str:
+        self.expiries += 1
+        if self.expiries > MAX_SCROLL_RESTARTS:
             msg = (
-                f"stream '{self.stream.name}' {where}: the scroll id expired "
-                f"{self.restarts} times while reading the report ({vendor_message(response)}). "
+                f"stream '{self.stream.name}' {self.where}: the scroll id expired "
+                f"{self.expiries} times while reading the report ({vendor_message(response)}). "
                 "Rev scroll ids are short-lived: check that nothing slows the tap between "
                 "pages (a low 'reports_requests_per_minute', a slow network or target)."
             )
@@ -502,10 +623,33 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             "from its first page (restart %d of %d). Rows already emitted are not emitted again.",
             self.stream.name,
             self.read,
-            where,
+            self.where,
             vendor_message(response) or "HTTP 400",
-            self.restarts,
+            self.expiries,
             MAX_SCROLL_RESTARTS,
         )
-        self.read = 0
-        return ScrollToken(None, page)
+        return RESTART
+
+    def _restart_after_lost_page(self, response: LostPage) -> str:
+        self.lost_pages += 1
+        if self.lost_pages > self.lost_page_restarts:
+            msg = (
+                f"stream '{self.stream.name}' {self.where}: a page after the first failed "
+                f"{self.lost_pages} times ({response.cause}); each time the report was read "
+                "again from its first page, because Rev scroll ids are forward only and "
+                "asking for a page again could skip it. Raise 'max_retries' or "
+                "'request_timeout' if Rev is slow or busy."
+            )
+            raise FatalAPIError(msg)
+        self.stream.logger.warning(
+            "%s: a page after %d rows of %s failed (%s); Rev scroll ids are forward only, so "
+            "the report is read again from its first page (restart %d of %d). Rows already "
+            "emitted are not emitted again.",
+            self.stream.name,
+            self.read,
+            self.where,
+            response.cause,
+            self.lost_pages,
+            self.lost_page_restarts,
+        )
+        return RESTART

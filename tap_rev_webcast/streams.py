@@ -19,7 +19,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_common.errors import VendorDataError, partition_label
+from tap_common.errors import VendorDataError, describe_exception, partition_label
 from tap_common.records import parse_timestamp, surrogate_key
 from tap_common.schema import (
     boolean_property,
@@ -29,11 +29,15 @@ from tap_common.schema import (
     text_property,
     unmapped_fields_property,
 )
+from tap_common.stream import RETRIED_ERRORS
 from tap_rev_webcast.client import (
+    LostPage,
     RevStream,
+    ScrollPageLost,
     ScrollPaginator,
     ScrollToken,
     WebcastState,
+    is_status_path,
     vendor_message,
 )
 
@@ -216,7 +220,10 @@ class RevWebcastsStream(RevStream):
                 rows.setdefault(webcast_id, row)  # windows overlap: the first one wins
         statuses = self.fetch_in_order(self.request_webcast_status, list(rows))
         contexts = []
-        for (webcast_id, row), status in zip(rows.items(), statuses, strict=True):
+        for (webcast_id, row), status in zip(list(rows.items()), statuses, strict=True):
+            if status is None:
+                del rows[webcast_id]  # deleted after it was listed (warned)
+                continue
             row[_STATUS] = status
             # Filled before any report is requested: report workers read it.
             self.run.webcasts[webcast_id] = WebcastState.of(status)
@@ -261,6 +268,8 @@ class RevWebcastsStream(RevStream):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.NOT_FOUND and is_status_path(response):
+            return  # the webcast was deleted after it was listed: request_webcast_status
         if response.status_code == HTTPStatus.NOT_FOUND:
             msg = (
                 f"{self.response_error_message(response)}: Rev does not know that webcast. "
@@ -488,9 +497,44 @@ class AttendeeSessionsStream(ReportStream):
     @override
     def get_new_paginator(self) -> ScrollPaginator:
         self._scrolls.current = ScrollPaginator(
-            self, "sessions", "totalSessions", restart_on_expiry=True
+            self,
+            "sessions",
+            "totalSessions",
+            restart_on_expiry=True,
+            lost_page_restarts=int(self.config.get("max_retries", 5)),
         )
         return self.scroll
+
+    @override
+    def request_decorator(self, func: t.Callable) -> t.Callable:
+        """Pages after the first are never retried with their scroll id.
+
+        Scroll ids are forward only: after a timeout, a 5xx or a cut body, Rev may already
+        have moved the scroll past the page, and the same id would return the next one.
+        Such a page becomes a LostPage, and the paginator reads the report again (rows
+        already emitted are skipped). A 429 is retried in place: Rev refused the request
+        before serving it.
+        """
+
+        def forward_only(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
+            try:
+                return func(prepared, context)
+            except RETRIED_ERRORS as exc:
+                response = getattr(exc, "response", None)
+                throttled = getattr(response, "status_code", None) == HTTPStatus.TOO_MANY_REQUESTS
+                if self.scroll.current_value.scroll_id is None or throttled:
+                    raise
+                raise ScrollPageLost(describe_exception(exc)) from None
+
+        retried = super().request_decorator(forward_only)
+
+        def page(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
+            try:
+                return retried(prepared, context)
+            except ScrollPageLost as lost:
+                return LostPage(prepared, lost.cause)
+
+        return page
 
     @property
     def scroll(self) -> ScrollPaginator:
@@ -670,9 +714,19 @@ class RealtimeAttendeesStream(ReportStream):
         live_run = (context["run_number"] > 0) == state.is_pre_production
         return state.status in LIVE_STATUSES and live_run
 
+    scroll: ScrollPaginator | None = None  # the current scroll (never fetched ahead)
+
     @override
     def get_new_paginator(self) -> ScrollPaginator:
-        return ScrollPaginator(self, "attendees", "total", restart_on_expiry=False)
+        self.scroll = ScrollPaginator(self, "attendees", "total", restart_on_expiry=False)
+        return self.scroll
+
+    @override
+    def on_bad_request(self, response: requests.Response) -> None:
+        scroll = self.scroll
+        if scroll and scroll.scroll_expired(response) and scroll.reached_total():
+            return  # the last page's scroll id was already dead: the scroll is complete
+        super().on_bad_request(response)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:

@@ -63,26 +63,38 @@ def test_a_repeated_scroll_id_is_not_taken_for_a_loop():
 @pytest.mark.parametrize("scroll_id", [MISSING, None, ""], ids=["missing", "null", "empty"])
 def test_a_page_without_a_scroll_id_is_the_last(scroll_id):
     paginator = scroll()
-    paginator.advance(sessions_page(3, "next"))
-    paginator.advance(sessions_page(3, scroll_id))
+    paginator.advance(sessions_page(3, "next", total=6))
+    paginator.advance(sessions_page(3, scroll_id, total=6))
     assert paginator.finished
     assert paginator.current_value == ScrollToken("next", 1)
 
 
 def test_an_empty_page_is_the_last_even_with_a_scroll_id():
     paginator = scroll()
-    paginator.advance(sessions_page(3, "next"))
-    paginator.advance(sessions_page(0, "more?"))
+    paginator.advance(sessions_page(3, "next", total=3))
+    paginator.advance(sessions_page(0, "more?", total=3))
     assert paginator.finished
 
 
-def test_the_scroll_ends_when_the_rows_read_reach_the_total():
+def test_reaching_the_total_does_not_end_a_scroll_that_offers_more():
     paginator = scroll()
     paginator.advance(sessions_page(3, "a", total=6))
+    paginator.advance(sessions_page(3, "b", total=6))  # a total that may understate
     assert not paginator.finished
-    paginator.advance(sessions_page(3, "b", total=6))  # its scroll id is not followed
+    assert paginator.current_value == ScrollToken("b", 2)
+    paginator.advance(sessions_page(2, None, total=6))
     assert paginator.finished
-    assert paginator.current_value == ScrollToken("a", 1)
+    assert paginator.read == 8
+
+
+def test_a_400_once_the_total_is_reached_ends_the_scroll():
+    """Some last pages carry a scroll id that no longer works: only the total tells."""
+    paginator = scroll()
+    paginator.advance(sessions_page(3, "a", total=6))
+    paginator.advance(sessions_page(3, "dead", total=6))
+    paginator.advance(expired())
+    assert paginator.finished
+    assert paginator.restarts == 0
 
 
 def test_without_a_total_only_the_other_signals_end_the_scroll():
@@ -124,8 +136,10 @@ def test_rows_are_counted_again_from_zero_after_a_restart():
     paginator.advance(sessions_page(3, "c", total=6))  # the first page again: 3 of 6
     assert not paginator.finished
     assert paginator.current_value == ScrollToken("c", 3)
-    paginator.advance(sessions_page(3, "d", total=6))
+    paginator.advance(sessions_page(3, None, total=6))
     assert paginator.finished
+    assert paginator.read == 6  # this pass only: no shortfall, no re-read
+    assert paginator.rereads == 0
 
 
 def test_a_scroll_that_keeps_expiring_stops_with_a_clear_error():
@@ -165,4 +179,7 @@ def test_the_items_and_total_keys_are_the_streams_own():
     assert not paginator.finished
     assert paginator.read == 2
     paginator.advance(json_response({"attendees": [{"a": 1}], "total": 3, "scrollId": "y"}))
+    assert not paginator.finished  # the total does not end a scroll that offers more
+    paginator.advance(json_response({"attendees": [], "total": 3, "scrollId": "z"}))
     assert paginator.finished
+    assert paginator.read == 3

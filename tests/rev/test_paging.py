@@ -17,11 +17,11 @@ from tests.helpers import SEQUENTIAL, Rev, catalog_selecting, tap_with_clock
 REPORT = "/post-event-report"
 
 
-def overstate_totals(request, response):
-    """A totalSessions that never matches: only the other signals can end the scroll."""
+def drop_totals(request, response):
+    """No totalSessions: only the other signals can end the scroll."""
     if request.path.endswith(REPORT) and response.status == 200:
         body = json.loads(response.body)
-        body["totalSessions"] += 1000
+        del body["totalSessions"]
         response.body = json.dumps(body).encode()
 
 
@@ -61,7 +61,7 @@ def test_multi_page_reports_exist(rev: Rev):
 @pytest.mark.parametrize("variant", ["null", "absent"])
 def test_scroll_ends_when_the_scroll_id_is_missing(rev: Rev, variant):
     rev.api.last_page = variant
-    rev.server.hooks.append(overstate_totals)
+    rev.server.hooks.append(drop_totals)
     run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     assert report_requests(rev) == pages(rev)
     assert_complete(rev, run)
@@ -69,20 +69,26 @@ def test_scroll_ends_when_the_scroll_id_is_missing(rev: Rev, variant):
 
 def test_scroll_ends_on_an_empty_page(rev: Rev):
     rev.api.last_page = "empty_page"
-    rev.server.hooks.append(overstate_totals)
+    rev.server.hooks.append(drop_totals)
     run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
     assert report_requests(rev) == pages(rev, extra_when_rows=1)
     assert_complete(rev, run)
 
 
 def test_scroll_ends_when_the_rows_read_reach_total_sessions(rev: Rev):
-    rev.api.last_page = "count"  # the last page's scrollId no longer works
+    """The last page's scrollId no longer works: the tap follows it (the total alone never
+    ends a scroll that offers more), and its 400 ends the scroll once the total is read."""
+    rev.api.last_page = "count"
     run = rev.run(catalog=catalog_selecting(TapRevWebcast, rev.config(), "attendee_sessions"))
-    assert report_requests(rev) == pages(rev)
+    assert report_requests(rev) == pages(rev, extra_when_rows=1)
     served_400 = [c for c in rev.api.calls if c.path.endswith(REPORT) and c.status == 400]
-    assert len(served_400) == sum(
+    no_such_run = sum(
         1 for w in rev.dataset.webcasts if w.status == "Completed" and 1 not in w.runs
     )
+    dead_scroll_ids = sum(
+        1 for w in rev.dataset.webcasts if w.status == "Completed" for n in w.runs.values() if n
+    )
+    assert len(served_400) == no_such_run + dead_scroll_ids
     assert_complete(rev, run)
 
 
