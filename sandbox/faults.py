@@ -23,6 +23,10 @@ FAULT_KINDS: tuple[str, ...] = (
     "drop",  # close the socket without sending anything
     "truncate",  # full headers (real Content-Length), half the body, then close
     "html",  # 200 text/html error page, like a misbehaving proxy
+    # The app's status and headers, the body close-delimited (no Content-Length, no chunked
+    # framing, as an HTTP/1.0 server sends it) and cut at a line end near its middle, then
+    # a clean close: nothing at the HTTP level shows that the body is incomplete.
+    "cut-at-line-end",
 )
 
 #: Scripted entries that mean "no fault for this request" (they still use up a script slot).

@@ -336,6 +336,9 @@ class SandboxServer:
             slow_rec.status = response.status
         else:
             record(response.status)
+        if fault == "cut-at-line-end" and request.method != "HEAD":
+            self._write_cut_at_line_end(handler, response)
+            return
         self._send(handler, response, truncate=fault == "truncate", head=request.method == "HEAD")
 
     def _answer_fault(
@@ -371,6 +374,28 @@ class SandboxServer:
             self._write(handler, 200, {"Content-Type": "text/html"}, _HTML_PAGE, head=head)
             return True
         return False
+
+    def _write_cut_at_line_end(self, handler: _Handler, response: SandboxResponse) -> None:
+        """The "cut-at-line-end" fault: the body close-delimited and cut after the last line
+        end of its first half (at its middle when that half has none), then a clean close.
+        Nothing in the framing tells the client that bytes are missing."""
+        body = response.body
+        data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else b"".join(body)
+        cut = data.rfind(b"\n", 0, max(1, len(data) // 2)) + 1 or len(data) // 2
+        handler.close_connection = True
+        parts = _status_and_headers(
+            response.status,
+            response.headers,
+            skip=("content-length", "connection", "transfer-encoding"),
+        )
+        parts.append("Connection: close\r\n\r\n")
+        self._answered(handler)
+        try:
+            handler.wfile.write("".join(parts).encode("latin-1") + data[:cut])
+            handler.wfile.flush()
+            handler.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def _app_response(self, request: SandboxRequest) -> SandboxResponse:
         try:

@@ -4,6 +4,7 @@ report downloads)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 import tempfile
 import typing as t
@@ -36,6 +37,8 @@ class WebcastsRun(VendorRun):
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)
         self.window_starts: dict[int, dt.datetime | None] = {}
+        #: Events deleted after the event list was read: warned about once, then skipped.
+        self.vanished_events: set[int] = set()
 
     @cached_property
     def authenticator(self) -> WebcastsSession:
@@ -125,12 +128,15 @@ class WebcastsStream(VendorStream[WebcastsRun]):
         """The rows of a raw (XML or JSON) body; raises ReportError on a failure returnCode."""
         raise NotImplementedError
 
-    def renew_session_once(self, exc: parsers.ReportError) -> None:
+    def renew_session_once(
+        self, exc: parsers.ReportError, used: tuple[str, str] | None = None
+    ) -> None:
         """The API said the call failed: log in again once; a second failure is fatal.
 
         The API does not document which returnCode means an ended session, so any failure
         earns one new login and one retry; that bounds the cost of a real parameter error
-        to one extra login and never loops.
+        to one extra login and never loops. ``used``: the session the refused call carried
+        (default: the current one); a session another call replaced already is not renewed.
         """
         if self._renewed:
             self._renewed = False
@@ -147,7 +153,7 @@ class WebcastsStream(VendorStream[WebcastsRun]):
             partition_label(self.partition),
         )
         self._renewed = True
-        self.authenticator.renew(stale=self.authenticator.current)
+        self.authenticator.renew(stale=used or self.authenticator.current)
 
 
 class ReportFiles:
@@ -165,28 +171,43 @@ class ReportFiles:
 
     def __init__(self, max_concurrency: int = 1) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="tap-webcasts-"))
+        self._serial = itertools.count(1)  # a file per download: a retry never reuses a path
         self._ei: int | None = None
         self._path: Path | None = None
         self.max_concurrency = max_concurrency
         #: Events whose reports the report streams will read, in order.
         self.upcoming: list[int] = []
+        #: The session (si, ui) each report file was downloaded with.
+        self.sessions: dict[Path, tuple[str, str] | None] = {}
         self._prefetcher: Prefetcher[Path] | None = None
 
     def get(
-        self, ei: int, download: t.Callable[[int, Path], None], prepare: t.Callable[[int], None]
+        self,
+        ei: int,
+        download: t.Callable[[int, Path], None],
+        prepare: t.Callable[[int], None],
+        *,
+        again: bool = False,
     ) -> Path:
-        """The report of event ``ei``; ``prepare(ei)`` runs in this thread before its download."""
-        if self._ei != ei or self._path is None:
+        """The report of event ``ei``; ``prepare(ei)`` runs in this thread before its download.
+
+        ``again``: the report read was refused; download it anew, in this thread (the
+        reports fetched ahead for the next events are kept).
+        """
+        if again or self._ei != ei or self._path is None:
             self.forget()
-            prefetcher = self._prefetcher_for(ei, download, prepare)
+            prefetcher = None if again else self._prefetcher_for(ei, download, prepare)
             if prefetcher is not None:
                 (path,) = prefetcher.rows(ei)
             else:
                 prepare(ei)
-                path = self._dir / f"report-{ei}"
+                path = self.new_path(ei)
                 download(ei, path)
             self._ei, self._path = ei, path
         return self._path
+
+    def new_path(self, ei: int) -> Path:
+        return self._dir / f"report-{ei}-{next(self._serial)}"
 
     def _prefetcher_for(
         self, ei: int, download: t.Callable[[int, Path], None], prepare: t.Callable[[int], None]
@@ -195,9 +216,11 @@ class ReportFiles:
             return self._prefetcher
         if self.max_concurrency <= 1 or ei not in self.upcoming:
             return None
+        if self._prefetcher is not None:
+            self._prefetcher.close()
 
         def fetch(event: int) -> t.Iterator[Path]:
-            path = self._dir / f"report-{event}"
+            path = self.new_path(event)
             download(event, path)
             yield path
 
@@ -213,6 +236,7 @@ class ReportFiles:
     def forget(self) -> None:
         if self._path is not None:
             self._path.unlink(missing_ok=True)
+            self.sessions.pop(self._path, None)
         self._ei = self._path = None
 
     def close(self) -> None:

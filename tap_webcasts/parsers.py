@@ -9,8 +9,12 @@ differs changes this file only.
 XML is parsed with lxml and never expands entities, loads a DTD or touches the network; a
 document that declares a DTD is refused outright (the API has no reason to send one). The
 audience report is read element by element and each registrant is freed once mapped, so
-memory stays flat however large the report. CSV is read row by row. JSON has no streaming
-parser in our dependencies and is loaded whole: prefer xml or csv for very large events.
+memory stays flat however large the report. JSON reports are streamed with ijson. CSV rows
+are grouped per registrant through a temporary SQLite table on disk, so the rows of one
+registrant need not be adjacent and memory still stays flat.
+
+A downloaded report is checked whole before any row is read from it (``incomplete_report``):
+a cut document is downloaded again instead of being read as a shorter report.
 """
 
 from __future__ import annotations
@@ -18,10 +22,18 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
+import tempfile
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+# ijson streams JSON reports (a million registrants is gigabytes of JSON): its yajl2 C backend
+# has wheels for CPython 3.10 to 3.13 on Linux, macOS and Windows, parses at C speed (the
+# whole report is checked in C before it is read, and attendees are built in C), keeps exact
+# decimals (use_float=False), and has been maintained for over a decade. json-stream, the
+# other maintained choice, walks the document in Python and is several times slower.
+import ijson
 from lxml import etree
 
 from tap_common.errors import VendorDataError
@@ -77,6 +89,12 @@ CSV_SESSION_TYPES = {"Live": "live", "On-Demand": "on_demand", "Sim-Live": "sim_
 # lxml settings for everything this tap parses: no entities, no DTD, no network.
 SAFE_XML = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+#: How an HTML page (a proxy's or a login page) starts, whatever its Content-Type says.
+_HTML = re.compile(rb"<(!DOCTYPE\s+html|html|head|body)[\s>]", re.IGNORECASE)
+#: The first element of an XML document: its name (prefix included) ends the document.
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+#: Bytes read from each end of a report to recognise its format and whether it is whole.
+HEAD_BYTES = TAIL_BYTES = 4096
 
 
 # --- envelopes -----------------------------------------------------------------------
@@ -108,14 +126,89 @@ class LoginResult:
 
 
 def detect_format(head: bytes) -> str:
-    """``xml``, ``json`` or ``csv`` from the first bytes of a body."""
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    return {b"<": "xml", b"{": "json"}.get(start, "csv")
+    """``xml``, ``json``, ``html`` or ``csv`` from the first bytes of a body: by content,
+    never by label (the API's documented Content-Type is text/html for every format)."""
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _HTML.match(_skip_xml_prolog(head)):
+        return "html"
+    return {b"<": "xml", b"{": "json", b"[": "json"}.get(head[:1], "csv")
+
+
+def _skip_xml_prolog(head: bytes) -> bytes:
+    """``head`` after its XML declaration and comments, if any."""
+    while head.startswith((b"<?", b"<!--")):
+        end = head.find(b"?>" if head.startswith(b"<?") else b"-->")
+        if end < 0:
+            return b""
+        head = head[end + 3 if head.startswith(b"<!--") else end + 2 :].lstrip()
+    return head
+
+
+def report_format(path: Path) -> str:
+    """The format of a downloaded report, from its first bytes."""
+    with path.open("rb") as file:
+        return detect_format(file.read(HEAD_BYTES))
+
+
+def incomplete_report(path: Path) -> str | None:
+    """Why the downloaded report at ``path`` cannot be whole, or None when it may be.
+
+    XML must end with its root element's end tag; JSON must parse to its end (checked by
+    ijson in C, no value built); CSV must end with a line break. A CSV report cut exactly at
+    a line end cannot be told from a whole one by its content: only the HTTP framing can
+    tell (``AudienceReportStream.download_report``).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        head = file.read(HEAD_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+        file.seek(max(0, size - TAIL_BYTES))
+        tail = file.read()
+    fmt = detect_format(head)
+    if fmt == "html":
+        return "an HTML page, not a report"
+    if not tail.strip():
+        return "an empty body"
+    if fmt == "xml":
+        refuse_dtd(head)  # refused at once: never retried
+        return _xml_incomplete(head, tail)
+    if fmt == "json":
+        return _json_incomplete(path)
+    # Every CSV row ends with a line break, the last one too (RFC 4180 makes the last one
+    # optional; the tap requires it, since a row cut short would leave none).
+    if not tail.endswith((b"\n", b"\r")):
+        return "a CSV report cut inside a row (it does not end with a line break)"
+    return None
+
+
+def _xml_incomplete(head: bytes, tail: bytes) -> str | None:
+    root = _ROOT.match(_skip_xml_prolog(head))
+    if root is not None:
+        end_tag = re.compile(rb"</\s*" + re.escape(root.group(1)) + rb"\s*>$")
+        if end_tag.search(tail.rstrip(b" \t\r\n\x00")):
+            return None
+    return "an XML document cut short or malformed (it does not end with its root end tag)"
+
+
+def _json_incomplete(path: Path) -> str | None:
+    with path.open("rb") as file:
+        try:
+            for _ in ijson.items(file, "\x00"):  # a prefix no document has: parse, build nothing
+                pass
+        except ijson.JSONError as exc:
+            return f"a JSON document cut short or malformed ({_short(exc)})"
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
 def parse_envelope(content: bytes) -> Envelope:
     """The envelope of a small XML or JSON response (login, event list, an error)."""
-    if detect_format(content[:64]) == "json":
+    fmt = detect_format(content[:HEAD_BYTES])
+    if fmt == "html":
+        raise VendorDataError("the response is an HTML page, not an API answer")
+    if fmt == "json":
         try:
             tree = json.loads(content)
         except ValueError:
@@ -171,9 +264,9 @@ def iter_registrants(path: Path, fmt: str) -> t.Iterator[dict]:
     Times are the report's naive local times; the caller converts them.
     """
     with path.open("rb") as file:
-        head = file.read(1024)
+        head = file.read(HEAD_BYTES)
     actual = detect_format(head)
-    if actual != fmt and actual != "xml":
+    if actual != fmt and actual != "xml":  # errors come as XML whatever the format asked
         raise VendorDataError(f"expected a {fmt} report, got a {actual} body")
     if actual == "xml":
         yield from _xml_registrants(path)
@@ -188,14 +281,17 @@ def _xml_registrants(path: Path) -> t.Iterator[dict]:
         refuse_dtd(file.read(65536))
     envelope: Envelope | None = None
     error_parts: dict[str, str] = {}
+    has_list = False
+    tags = ("{*}returnCode", "{*}message", "{*}attendee_list", "{*}attendee")
     try:
-        for _, element in etree.iterparse(
-            str(path), events=("end",), tag=("returnCode", "message", "attendee"), **SAFE_XML
-        ):
-            if element.tag == "returnCode":
+        for _, element in etree.iterparse(str(path), events=("end",), tag=tags, **SAFE_XML):
+            tag = local_name(element)
+            if tag == "returnCode":
                 envelope = Envelope(parse_int(element.text, "returnCode"), None)
-            elif element.tag == "message":
+            elif tag == "message":
                 error_parts["message"] = (element.text or "").strip()
+            elif tag == "attendee_list":
+                has_list = True
             elif envelope is not None and envelope.return_code == 1:
                 yield registrant_from_tree(element_to_value(element))
                 # Free what has been mapped: the report may hold a million registrants.
@@ -205,26 +301,105 @@ def _xml_registrants(path: Path) -> t.Iterator[dict]:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         raise VendorDataError(f"the XML report is malformed ({exc.msg})") from None
+    _check_report_envelope(envelope, error_parts.get("message"), has_list=has_list)
+
+
+def _check_report_envelope(
+    envelope: Envelope | None, message: str | None, *, has_list: bool
+) -> None:
+    """After a report: its failure returnCode, or a success without an attendee list (a
+    report we do not understand is never read as an empty one)."""
     if envelope is None:
         raise VendorDataError("the report has no convey_api/result/returnCode")
     if envelope.return_code != 1:
-        envelope.message = error_parts.get("message")
+        envelope.message = message
         raise ReportError(envelope)
+    if not has_list:
+        raise VendorDataError("the report has no convey_api/result/success/attendee_list")
+
+
+#: The JSON report's envelope, below an optional ``convey_api`` root.
+_JSON_RESULT = "result"
+_JSON_LIST = "result.success.attendee_list"
 
 
 def _json_registrants(path: Path) -> t.Iterator[dict]:
-    envelope = parse_envelope(path.read_bytes())
-    if envelope.return_code != 1:
-        raise ReportError(envelope)
-    success = envelope.success if isinstance(envelope.success, dict) else {}
-    for attendee in as_list(dig(success, "attendee_list", "attendee")):
-        if not isinstance(attendee, dict):
-            raise VendorDataError("attendee_list/attendee items are not objects")
-        yield registrant_from_tree(attendee)
+    """Attendees streamed with ijson: the envelope and the list's shape are read first (in
+    Python, stopping at the list), then the attendees are built by ijson in C."""
+    with path.open("rb") as file:
+        envelope, message, items_at = _json_layout(file)
+    _check_report_envelope(envelope, message, has_list=items_at is not None)
+    if not items_at:  # an empty list
+        return
+    with path.open("rb") as file:
+        for attendee in ijson.items(file, items_at, use_float=False):
+            if not isinstance(attendee, dict):
+                raise VendorDataError("attendee_list/attendee items are not objects")
+            yield registrant_from_tree(attendee)
+
+
+def _json_layout(file: t.BinaryIO) -> tuple[Envelope | None, str | None, str | None]:
+    """(returnCode, error message, where the attendees are) of a JSON report.
+
+    The attendee list comes wrapped (``attendee_list: {attendee: [...]}``), wrapped with one
+    attendee collapsed into an object, bare (``attendee_list: [...]``) or empty (``""``,
+    null, ``{}``). Where: the ijson prefix of the attendees, "" for an empty list, None when
+    there is no list.
+    """
+    envelope: Envelope | None = None
+    message: str | None = None
+    items_at: str | None = None
+    events = ijson.parse(file, use_float=False)
+    try:
+        for prefix, event, value in events:
+            path = prefix.removeprefix("convey_api.")
+            if path == f"{_JSON_RESULT}.returnCode" and event in ("number", "string"):
+                envelope = Envelope(parse_int(value, "returnCode"), None)
+            elif path in (f"{_JSON_RESULT}.error", f"{_JSON_RESULT}.error.message"):
+                message = _text(value) if event in ("string", "number") else message
+            elif path == _JSON_LIST and items_at is None:
+                items_at = _json_list_items(prefix, event, value, events)
+            if envelope is not None and items_at is not None:
+                break
+    except ijson.JSONError as exc:
+        raise VendorDataError(f"the JSON report is malformed ({_short(exc)})") from None
+    return envelope, message, items_at
+
+
+def _json_list_items(prefix: str, event: str, value: t.Any, events: t.Iterator) -> str:
+    """The ijson prefix of the attendees, from the first event at ``attendee_list``."""
+    if event == "start_array":
+        return f"{prefix}.item"
+    if event == "null" or (event == "string" and not value.strip()):
+        return ""
+    if event != "start_map":
+        raise VendorDataError(f"attendee_list holds {value!r}, not a list of attendees")
+    for inner, kind, key in events:
+        if inner == prefix and kind == "end_map":
+            return ""  # {} or a wrapper without attendees
+        if inner == prefix and kind == "map_key" and key == "attendee":
+            _, kind, item = next(events)
+            if kind == "start_array":
+                return f"{prefix}.attendee.item"
+            if kind == "start_map":
+                return f"{prefix}.attendee"  # one attendee, collapsed into an object
+            if kind == "null" or (kind == "string" and not item.strip()):
+                return ""
+            raise VendorDataError(f"attendee_list/attendee holds {item!r}, not attendees")
+    raise VendorDataError("the JSON report ends inside attendee_list")
 
 
 def _csv_registrants(path: Path) -> t.Iterator[dict]:
-    with path.open(newline="", encoding="utf-8-sig") as file:
+    """Registrants of a CSV report: one row per registrant and viewing session, in any order.
+
+    The rows go to a temporary SQLite table first (on disk: memory stays flat), then come
+    back grouped per registrant, registrants in the order of their first row. Every row is
+    read and checked before the first registrant is returned.
+    """
+    with (
+        path.open(newline="", encoding="utf-8-sig") as file,
+        tempfile.TemporaryDirectory(prefix="tap-webcasts-csv-") as folder,
+    ):
         reader = csv.DictReader(file)
         header = reader.fieldnames or []
         missing = [c for c in (*CSV_REGISTRANT_COLUMNS, *CSV_SESSION_COLUMNS) if c not in header]
@@ -232,31 +407,69 @@ def _csv_registrants(path: Path) -> t.Iterator[dict]:
             raise VendorDataError(f"the CSV report lacks the columns {missing}")
         known = set(CSV_REGISTRANT_COLUMNS) | set(CSV_SESSION_COLUMNS)
         form_columns = [c for c in header if c not in known]
-        current: dict | None = None
-        for line, row in enumerate(reader, start=2):
-            if None in row:  # more cells than headers: a shifted row would land in wrong columns
-                raise VendorDataError(f"CSV line {line} has more cells than the header")
-            email = row["Email"]
-            if current is None or current["email"] != email:
-                if current is not None:
-                    yield current
-                current = {
-                    **{column: row[name] for name, column in CSV_REGISTRANT_COLUMNS.items()},
-                    "registration_fields": {name: row[name] for name in form_columns},
-                    "sessions": [],
-                    "questions": [],
-                    "survey_answers": [],
-                    "unmapped": None,
-                }
-            if row["Session Type"]:
-                session = {column: row[name] for name, column in CSV_SESSION_COLUMNS.items()}
-                kind = CSV_SESSION_TYPES.get(session["session_type"])
-                if kind is None:
-                    msg = f"CSV line {line}: unknown Session Type {session['session_type']!r}"
-                    raise VendorDataError(msg)
-                current["sessions"].append({**session, "session_type": kind})
-        if current is not None:
-            yield current
+        db = sqlite3.connect(Path(folder) / "rows.sqlite")
+        try:
+            _load_csv_rows(db, reader)
+            for email, rows in _grouped_csv_rows(db):
+                yield _csv_registrant(email, rows, form_columns)
+        finally:
+            db.close()
+
+
+def _load_csv_rows(db: sqlite3.Connection, reader: csv.DictReader) -> None:
+    db.execute("CREATE TABLE row (email TEXT NOT NULL, line INTEGER NOT NULL, cells TEXT)")
+    batch: list[tuple[str, int, str]] = []
+    for line, row in enumerate(reader, start=2):
+        if None in row:  # more cells than headers: a shifted row would land in wrong columns
+            raise VendorDataError(f"CSV line {line} has more cells than the header")
+        batch.append((row["Email"], line, json.dumps(row, ensure_ascii=False)))
+        if len(batch) >= 10_000:
+            db.executemany("INSERT INTO row VALUES (?, ?, ?)", batch)
+            batch = []
+    db.executemany("INSERT INTO row VALUES (?, ?, ?)", batch)
+    db.execute("CREATE INDEX row_by_email ON row (email, line)")
+    db.execute(
+        "CREATE TABLE registrant AS SELECT email, MIN(line) AS first FROM row GROUP BY email"
+    )
+
+
+def _grouped_csv_rows(db: sqlite3.Connection) -> t.Iterator[tuple[str, list[tuple[int, dict]]]]:
+    """(email, [(line, row)...]) per registrant, in the order of their first rows."""
+    query = (
+        "SELECT row.email, row.line, row.cells FROM registrant JOIN row USING (email) "
+        "ORDER BY registrant.first, row.line"
+    )
+    email: str | None = None
+    rows: list[tuple[int, dict]] = []
+    for row_email, line, cells in db.execute(query):
+        if row_email != email and email is not None:
+            yield email, rows
+            rows = []
+        email = row_email
+        rows.append((line, json.loads(cells)))
+    if email is not None:
+        yield email, rows
+
+
+def _csv_registrant(email: str, rows: list[tuple[int, dict]], form_columns: list[str]) -> dict:
+    first = rows[0][1]
+    registrant = {
+        **{column: first[name] for name, column in CSV_REGISTRANT_COLUMNS.items()},
+        "registration_fields": {name: first[name] for name in form_columns},
+        "sessions": [],
+        "questions": [],
+        "survey_answers": [],
+        "unmapped": None,
+    }
+    for line, row in rows:
+        if row["Session Type"]:
+            session = {column: row[name] for name, column in CSV_SESSION_COLUMNS.items()}
+            kind = CSV_SESSION_TYPES.get(session["session_type"])
+            if kind is None:
+                msg = f"CSV line {line}: unknown Session Type {session['session_type']!r}"
+                raise VendorDataError(msg)
+            registrant["sessions"].append({**session, "session_type": kind})
+    return registrant
 
 
 def registrant_from_tree(node: dict) -> dict:
@@ -316,21 +529,27 @@ def element_to_value(element: etree._Element) -> t.Any:
     children a list; a leaf is its text. This matches the JSON variant of the API, so one
     mapping serves both formats.
     """
-    children = [child for child in element if isinstance(child.tag, str)]
+    children = [child for child in element if isinstance(child.tag, str)]  # no comments
     text = (element.text or "").strip()
     if not children and not element.attrib:
         return element.text or ""
     value: dict[str, t.Any] = {f"@{k}": v for k, v in element.attrib.items()}
     for child in children:
         item = element_to_value(child)
-        if child.tag in value:
-            existing = value[child.tag]
-            value[child.tag] = [*existing, item] if isinstance(existing, list) else [existing, item]
+        tag = local_name(child)
+        if tag in value:
+            existing = value[tag]
+            value[tag] = [*existing, item] if isinstance(existing, list) else [existing, item]
         else:
-            value[child.tag] = item
+            value[tag] = item
     if text:
         value["#text"] = element.text
     return value
+
+
+def local_name(element: etree._Element) -> str:
+    """The tag without its namespace: a document with a default namespace reads the same."""
+    return etree.QName(element).localname
 
 
 def as_list(value: t.Any) -> list:

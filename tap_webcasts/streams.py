@@ -8,6 +8,7 @@ list's times are read as GMT, as the API's older clients do.
 from __future__ import annotations
 
 import datetime as dt
+import filecmp
 import typing as t
 from functools import cached_property, partial
 from pathlib import Path
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from singer_sdk import RESTStream
 from singer_sdk import typing as th
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_common.errors import VendorDataError
@@ -81,7 +82,7 @@ class EventsStream(WebcastsStream):
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         rows: list[dict] = self.parsed_body(response)
-        self.run.report_files.upcoming = self.emitted_events(rows)
+        self.run.report_files.upcoming = list(dict.fromkeys(self.emitted_events(rows)))
         return rows
 
     def emitted_events(self, rows: list[dict]) -> list[int]:
@@ -103,7 +104,15 @@ class EventsStream(WebcastsStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         listed: set[int] = set()
         for row in super().get_records(context):
-            listed.add(int_or_zero(row.get("ei"), "ei"))
+            ei = int_or_zero(row.get("ei"), "ei")
+            if ei in listed:
+                # The list names an event twice: its reports are read once, for the first.
+                self.logger.warning(
+                    "events: the event list names event %s more than once; it is read once.",
+                    ei,
+                )
+                continue
+            listed.add(ei)
             yield row
         if missing := set(self.config.get("event_ids") or ()) - listed:
             self.logger.warning(
@@ -111,6 +120,17 @@ class EventsStream(WebcastsStream):
                 "event_ids %s; they are skipped. Check the ids and the account's access.",
                 sorted(missing),
             )
+
+    def listed_now(self) -> set[int]:
+        """The event ids the event list holds now (read again, to tell a deleted event)."""
+        request = self.build_prepared_request(
+            method="GET",
+            url=self.get_url(None),
+            params=self.get_url_params(None, None),
+            headers=self.http_headers,
+        )
+        rows = self.parsed_body(self.send(request, None))
+        return {int_or_zero(row.get("ei"), "ei") for row in rows}
 
     @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
@@ -150,23 +170,51 @@ class AudienceReportStream(WebcastsStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         self.partition = context
+        ei = context["ei"]
+        if ei in self.run.vanished_events:
+            return
         reports = self.run.report_files
         self.share_session()  # its downloads may run in the report workers
+        again = False
         while True:
-            path = reports.get(context["ei"], self.download_event_report, self.prepare_report)
             try:
+                path = reports.get(ei, self.download_event_report, self.prepare_report, again=again)
                 # A failure returnCode precedes every registrant, so a retry emits no repeats.
                 for registrant in parsers.iter_registrants(path, self.response_format):
                     for row in self.rows_of(registrant):
-                        yield {"ei": context["ei"], "email": registrant["email"], **row}
+                        yield {"ei": ei, "email": registrant["email"], **row}
                 self._renewed = False
                 return
             except parsers.ReportError as exc:
+                used = reports.sessions.get(path)
                 reports.forget()
-                self.renew_session_once(exc)  # the second failure raises
+                again = True
+                if used is not None and used != self.authenticator.current:
+                    continue  # fetched ahead before the last login: read anew, no new login
+                if self._renewed and self.vanished(ei, exc):
+                    return
+                self.renew_session_once(exc, used)  # the second failure raises
             except VendorDataError as exc:
-                msg = f"the audience report of event {context['ei']}: {exc}"
+                msg = f"the audience report of event {ei}: {exc}"
                 raise VendorDataError(msg) from None
+
+    def vanished(self, ei: int, exc: parsers.ReportError) -> bool:
+        """Whether event ``ei``, refused again after a fresh login, has left the event list:
+        deleted after the list was read. It is warned about and skipped by every report
+        stream; an event still listed is not skipped (the refusal is then fatal)."""
+        events = t.cast("EventsStream", self.run.streams["events"])
+        if ei in events.listed_now():
+            return False
+        self._renewed = False
+        self.run.vanished_events.add(ei)
+        self.logger.warning(
+            "%s: Webcasts.com refused the audience report of event %s (%s) and the event "
+            "list no longer holds it: it was deleted after the list was read. Skipping it.",
+            self.name,
+            ei,
+            exc,
+        )
+        return True
 
     def prepare_report(self, ei: int) -> None:
         """Main thread, before a report's download: fix its window (it reads the state)."""
@@ -177,29 +225,62 @@ class AudienceReportStream(WebcastsStream):
         self.download_report(self.partition, path)
 
     def download_report(self, context: Context, path: Path) -> None:
-        """Stream the report to ``path``, with the usual retries; it may be very large."""
+        """Stream the report to ``path``, with the usual retries; it may be very large.
+
+        A cut report is downloaded again like a 5xx (``download_once``). A CSV report sent
+        without Content-Length or chunked framing is downloaded until two copies in a row are
+        identical: cut exactly at a line end, its content could not show it.
+        """
         request = self.build_prepared_request(
             method="GET",
             url=f"{self.url_base}{REPORT_PATH}{FORMAT_SUFFIX[self.response_format]}",
             params=self.report_params(context),
             headers=self.http_headers,
         )
-        self.send(request, context, attempt=partial(self.download_once, path=path))
+        framed = self.send(request, context, attempt=partial(self.download_once, path=path))
+        if framed or parsers.report_format(path) != "csv":
+            return
+        copy = path.with_name(f"{path.name}-again")
+        for _ in range(self.backoff_max_tries()):
+            self.send(request, context, attempt=partial(self.download_once, path=copy))
+            if filecmp.cmp(path, copy, shallow=False):
+                copy.unlink()
+                return
+            self.logger.warning(
+                "%s: two downloads of the CSV report of event %s, sent without a length, "
+                "differ; downloading it again.",
+                self.name,
+                context["ei"],
+            )
+            copy.replace(path)
+        msg = (
+            f"stream '{self.name}' event {context['ei']}: the CSV report arrives without a "
+            f"length (close-delimited), and {self.backoff_max_tries() + 1} downloads never gave "
+            "two identical copies in a row, so none can be shown to be whole. Run again later; "
+            "if it persists, use response_format xml or json, whose content shows a cut."
+        )
+        raise FatalAPIError(msg)
 
     def download_once(
         self, request: requests.PreparedRequest, context: Context | None, *, path: Path
-    ) -> None:
-        """One attempt: stream the body into ``path``."""
+    ) -> bool:
+        """One attempt: stream the body into ``path`` and check it is whole (a cut or HTML
+        body is retried like a 5xx). True when the HTTP framing (Content-Length or chunked)
+        would have shown bytes missing."""
         signed = self.authenticator(request.copy())
+        self.run.report_files.sessions[path] = self.authenticator.current
         with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
             RESTStream.validate_response(self, response)
-            if response.headers.get("Content-Type", "").startswith("text/html"):
-                # A proxy's or load balancer's error page, not a report: retried like a 5xx.
-                msg = f"{self.vendor_name} answered {REPORT_PATH} with an HTML page"
-                raise RetriableAPIError(msg, response)
+            encoding = response.headers.get("Transfer-Encoding", "").lower()
+            framed = "Content-Length" in response.headers or "chunked" in encoding
             with path.open("wb") as file:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     file.write(chunk)
+        if problem := parsers.incomplete_report(path):
+            ei = (context or {}).get("ei")
+            msg = f"{self.vendor_name} answered {REPORT_PATH} for event {ei} with {problem}"
+            raise RetriableAPIError(msg, response)
+        return framed
 
     def report_params(self, context: Context) -> dict[str, str]:
         params = {"ver": "2.0", "ei": str(context["ei"]), "tz": self.config.get("tz") or "GMT"}

@@ -24,6 +24,7 @@ from .common import (
     WebcastsError,
     gmt,
     load_fixtures,
+    xml_attribute,
 )
 from .dataset import WebcastsDataset
 from .model import Event, Registrant
@@ -80,6 +81,25 @@ class WebcastsAPI:
       * ``malformed_xml_for`` / ``entity_expansion_for`` / ``external_entity_for``: sets of ei
         whose XML audience report is cut mid-document / carries a billion-laughs DOCTYPE / carries
         an external entity (``file:///etc/passwd``), used in ``eventtitle``.
+
+    Switches for how real servers plausibly behave beyond the documented API (all off by
+    default, so the default sandbox is the documented API):
+      * ``listed_twice``: set of ei the event list names twice (the second time at its end).
+        ASSUMPTION: a listing built from a join can repeat a row; nothing says ids are unique.
+      * ``vanish_after_listing``: set of ei deleted between the event list and their report:
+        the report request answers like an unknown ei (HTTP 200, returnCode 6 "Invalid event
+        id") and later event lists leave them out. ASSUMPTION: no error table is published;
+        a deleted event is answered as one that never existed.
+      * ``report_content_type``: the Content-Type reports are served with instead of
+        text/xml, text/json or text/csv (the doc's method table lists ``text/html``).
+      * ``csv_rows_interleaved``: the rows of a registrant are not adjacent in the CSV report.
+      * ``json_attendee_list_unwrapped``: the JSON report's ``attendee_list`` is the bare array
+        of attendees, without its ``attendee`` wrapper.
+      * ``xml_namespace``: every XML response's root declares this default namespace.
+      * ``echo_secrets_in_errors``: failure messages repeat the request's si, ui and password,
+        as careless servers do ("Session abc... is no longer valid").
+      * ``eventlist_drip_seconds``: the event list is sent one byte at a time, this many
+        seconds apart (a server that holds a connection open with a slow drip).
     Counters: ``login_count`` (successful logins), ``login_attempts``, ``invalid_session_count``
     (reporting calls answered with returnCode 4), ``report_calls`` (audience reports served).
     """
@@ -103,6 +123,15 @@ class WebcastsAPI:
         self.malformed_xml_for: set[int] = set()
         self.entity_expansion_for: set[int] = set()
         self.external_entity_for: set[int] = set()
+        self.listed_twice: set[int] = set()
+        self.vanish_after_listing: set[int] = set()
+        self.vanished: set[int] = set()  # events of vanish_after_listing already deleted
+        self.report_content_type: str | None = None
+        self.csv_rows_interleaved = False
+        self.json_attendee_list_unwrapped = False
+        self.xml_namespace: str | None = None
+        self.echo_secrets_in_errors = False
+        self.eventlist_drip_seconds = 0.0
         self.clock: Callable[[], float] = time.monotonic  # session ages
         self.wall_clock: Callable[[], float] = time.time  # currentDateTime
         self.login_count = 0
@@ -169,9 +198,17 @@ class WebcastsAPI:
         moment = int(self.wall_clock())
         return fmt(moment) if fmt is not None else gmt(moment)
 
-    @staticmethod
-    def _text(body: str, fmt: str) -> SandboxResponse:
+    def _text(self, body: str, fmt: str) -> SandboxResponse:
+        if fmt == "xml":
+            body = self._namespaced(body)
         return SandboxResponse(200, body.encode(), {"Content-Type": CONTENT_TYPES[fmt]})
+
+    def _namespaced(self, xml: str) -> str:
+        """``xml`` with its root declaring the ``xml_namespace`` switch (unchanged when off)."""
+        if not self.xml_namespace:
+            return xml
+        root = f"<{self.shapes.xml_root}"
+        return xml.replace(root, f'{root} xmlns="{xml_attribute(self.xml_namespace)}"', 1)
 
     def _error(self, fmt: str, error: WebcastsError) -> SandboxResponse:
         """A failure envelope. ASSUMPTION: HTTP 200; the CSV endpoint answers errors as XML."""
@@ -206,6 +243,11 @@ class WebcastsAPI:
                 return self._handle_eventlist(fmt)
             return self._handle_report(params, fmt)
         except WebcastsError as error:
+            if self.echo_secrets_in_errors:
+                echoed = ", ".join(
+                    f"{k}={params[k]}" for k in ("si", "ui", "password") if k in params
+                )
+                error.message = f"{error.message} (request: {echoed})"
             return self._error(fmt, error)
 
     @staticmethod
@@ -269,6 +311,8 @@ class WebcastsAPI:
         now = self._now()
         rows = []
         for event in self.dataset.events:
+            if event.ei in self.vanished:
+                continue
             values: dict[str, Any] = {
                 "ei": event.ei,
                 "title": event.title,
@@ -278,19 +322,28 @@ class WebcastsAPI:
                 "expired": expired_values["true" if event.expired else "false"],
             }
             rows.append({names[k]: values[k] for k in names})
+        rows += [row for row in rows if int(row[names["ei"]]) in self.listed_twice]
         if fmt == "json":
-            return self._text(json_eventlist(self.shapes, self.json_style, rows, now), "json")
-        return self._text(xml_eventlist(self.shapes, rows, now), "xml")
+            response = self._text(json_eventlist(self.shapes, self.json_style, rows, now), "json")
+        else:
+            response = self._text(xml_eventlist(self.shapes, rows, now), "xml")
+        if self.eventlist_drip_seconds and isinstance(response.body, bytes):
+            response.body = _drip(response.body, self.eventlist_drip_seconds)
+        return response
 
     # ------------------------------------------------------------------ audience report
     def _handle_report(self, params: dict[str, str], fmt: str) -> SandboxResponse:
+        ei = params.get("ei", "")
+        if ei.isdigit() and int(ei) in self.vanish_after_listing:
+            self.vanished.add(int(ei))
+            raise WebcastsError("invalid_event", value=ei)
         query = ReportQuery.parse(
             self.dataset, {k: params[k] for k in REPORT_PARAMS if k in params}
         )
         with self._lock:
             self.report_calls += 1
         now = self._now(query.formatter)
-        headers = {"Content-Type": CONTENT_TYPES[fmt]}
+        headers = {"Content-Type": self.report_content_type or CONTENT_TYPES[fmt]}
         registrants = self._selected(query)
         pieces: Iterator[str]
         if fmt == "xml":
@@ -303,12 +356,27 @@ class WebcastsAPI:
                 malformed=query.event.ei in self.malformed_xml_for,
             )
         elif fmt == "json":
-            pieces = json_report(self.shapes, self.json_style, query, now, registrants)
+            pieces = json_report(
+                self.shapes,
+                self.json_style,
+                query,
+                now,
+                registrants,
+                unwrapped=self.json_attendee_list_unwrapped,
+            )
         else:
-            pieces = csv_report(self.shapes, query, registrants, bom=self.csv_bom)
+            pieces = csv_report(
+                self.shapes,
+                query,
+                registrants,
+                bom=self.csv_bom,
+                interleaved=self.csv_rows_interleaved,
+            )
             headers["Content-Disposition"] = (
                 f'attachment; filename="audience_report_{query.event.ei}.csv"'
             )
+        if fmt == "xml" and self.xml_namespace:
+            pieces = _namespaced_first(pieces, self._namespaced)
         body = _encode_chunks(pieces)
         if not self.stream_responses:
             return SandboxResponse(200, b"".join(body), headers)
@@ -349,6 +417,21 @@ def _encode_chunks(pieces: Iterator[str]) -> Iterator[bytes]:
         close = getattr(pieces, "close", None)
         if close is not None:
             close()
+
+
+def _namespaced_first(pieces: Iterator[str], namespaced: Callable[[str], str]) -> Iterator[str]:
+    """The report's pieces, the root element (in the first piece) with its namespace."""
+    first = True
+    for text in pieces:
+        yield namespaced(text) if first else text
+        first = False
+
+
+def _drip(body: bytes, seconds: float) -> Iterator[bytes]:
+    for index in range(len(body)):
+        if index:
+            time.sleep(seconds)
+        yield body[index : index + 1]
 
 
 def start_webcasts_sandbox(

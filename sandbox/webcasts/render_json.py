@@ -143,8 +143,14 @@ def json_report(
     query: ReportQuery,
     now: str,
     registrants: Iterable[Registrant],
+    *,
+    unwrapped: bool = False,
 ) -> Iterator[str]:
-    """The audience report in pieces of about :data:`CHUNK` characters."""
+    """The audience report in pieces of about :data:`CHUNK` characters.
+
+    ``unwrapped``: the attendee list is a bare array, without its ``attendee`` wrapper
+    (WebcastsAPI.json_attendee_list_unwrapped).
+    """
     event = query.event
     report = shapes.report
     before, after = shapes.json_envelope_parts(query.tz_name, now, RC_SUCCESS, "success")
@@ -154,13 +160,17 @@ def json_report(
     first = list(islice(remaining, 2))  # look ahead: 0/1 items may collapse
     item = json_text(report["item"])
     prefix = f"{before}{head},{json_text(report['list'])}:"
-    if style.collapse_single_lists and len(first) < 2:
+    if unwrapped:
+        opening, closing = "[", f"]}}{after}"
+    elif style.collapse_single_lists and len(first) < 2:
         if not first:
             yield f'{prefix}""}}{after}'
         else:
             yield f"{prefix}{{{item}:{render(first[0])}}}}}{after}"
         return
-    parts = [f"{prefix}{{{item}:["]
+    else:
+        opening, closing = f"{{{item}:[", f"]}}}}{after}"
+    parts = [f"{prefix}{opening}"]
     size = 0
     separator = ""
     for registrant in chain(first, remaining):
@@ -173,7 +183,7 @@ def json_report(
             yield "".join(parts)
             parts = []
             size = 0
-    parts.append(f"]}}}}{after}")
+    parts.append(closing)
     yield "".join(parts)
 
 
