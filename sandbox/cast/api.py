@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -10,6 +13,11 @@ from ..faults import FaultConfig
 from ..server import SandboxRequest, SandboxResponse, SandboxServer, json_bytes
 from .common import EVENT_TYPES
 from .dataset import CastDataset
+
+#: Route names of ``_match``.
+ROUTES = ("campaigns", "cross", "analytics", "analytics_events")
+#: Envelope variants of ``CastAPI.envelope_variant``.
+ENVELOPE_VARIANTS = ("pascal_case", "bare_list", "null_for_empty")
 
 
 def _match(path: str) -> tuple[str, str, str, str] | None:
@@ -71,9 +79,15 @@ class CastAPI:
       * ``gone_generations``: generate_groups still listed but whose analytics/analytics_events 404.
       * ``max_page_size``: None = no cap (none is documented); else page_size is clamped to it
         silently
-        (DRF max_page_size behaviour) and the envelope echoes the effective size.
+        (DRF max_page_size behaviour) and the envelope echoes the effective size (see
+        ``page_size_echo`` and ``cap_offsets_from`` for other servers).
       * ``accept_campaign_id``: also accept the integer campaign ``id`` as {generation_id}
         (default False: the documented example uses the generate_group string).
+
+    Vendor behaviours beyond the documented API, each off by default (see ``__init__``
+    for what each one does): ``page_size_echo``, ``cap_offsets_from``, ``count_skew``,
+    ``envelope_variant``, ``error_with_200`` (+ ``_routes``, ``_times``), ``numbers_as_text``,
+    ``repeat_campaigns``, ``drip_routes`` (+ ``drip_seconds``).
     """
 
     def __init__(self, dataset: CastDataset | None = None) -> None:
@@ -82,6 +96,34 @@ class CastAPI:
         self.gone_generations: set[str] = set()
         self.max_page_size: int | None = None
         self.accept_campaign_id = False
+        # ASSUMPTION (all of the switches below): the docs are silent on each; they model what
+        # a plausible server does, so clients can be tested against it. All off by default.
+        # With max_page_size: what the envelope's page_size says ("served": the capped size,
+        # DRF; "requested": the size asked for; "absent": no page_size key) ...
+        self.page_size_echo = "served"
+        # ... and which size the page offset is computed from ("served": (page-1) * capped
+        # size, DRF; "requested": (page-1) * requested size, rows past the cap in each
+        # requested page are only reachable with a smaller page_size).
+        self.cap_offsets_from = "served"
+        # Added to the reported count: negative understates the total, positive overstates it.
+        self.count_skew = 0
+        # None, or one of ENVELOPE_VARIANTS: "pascal_case" (Count/Page/PageSize/Results),
+        # "bare_list" (analytics_events answers the whole partition as a bare JSON array,
+        # paging ignored, as DRF without a paginator), "null_for_empty" (null where an empty
+        # list belongs: an empty page's results, an empty campaign list).
+        self.envelope_variant: str | None = None
+        # A body (e.g. {"detail": "Invalid token."}) answered with 200 instead of the data, on
+        # these routes, this many times (None: every time).
+        self.error_with_200: Any = None
+        self.error_with_200_routes: set[str] = set(ROUTES)
+        self.error_with_200_times: int | None = None
+        # Integers of campaigns, analytics summaries and the cross-campaign summary as text.
+        self.numbers_as_text = False
+        # The first N campaigns of each list are listed twice (again at the end of the list).
+        self.repeat_campaigns = 0
+        # Responses of these routes are sent one byte every drip_seconds (chunked).
+        self.drip_routes: set[str] = set()
+        self.drip_seconds = 1.0
         # (cast, gid, etype, order) -> (source dataset list, ordered list, encoded events)
         self._page_cache: dict[tuple, tuple[list, list[dict[str, Any]], list[bytes | None]]] = {}
         # (cast, gid) -> (analytics dict it was built from, encoded body)
@@ -103,8 +145,17 @@ class CastAPI:
         if unquote(org_slug) != dataset.org_slug or not dataset.has_cast(cast_text):
             return _not_found()
         cast_id = int(cast_text)
+        response = self._route(request, route, cast_id, generation_id)
+        if response.status == 200:
+            response = self._misbehave(route, response)
+        return response
+
+    def _route(
+        self, request: SandboxRequest, route: str, cast_id: int, generation_id: str
+    ) -> SandboxResponse:
+        dataset = self.dataset
         if route == "campaigns":
-            return SandboxResponse.json(200, dataset.campaigns(cast_id))
+            return SandboxResponse.json(200, self._campaign_list(cast_id))
         if route == "cross":
             # ASSUMPTION: the docs do not say what show_totals changes; the documented shape is
             # served for true, false or any other value.
@@ -115,6 +166,31 @@ class CastAPI:
         if route == "analytics":
             return SandboxResponse(200, self._analytics_body(cast_id, resolved))
         return self._events_page(request, cast_id, resolved)
+
+    def _campaign_list(self, cast_id: int) -> list[dict[str, Any]] | None:
+        campaigns = self.dataset.campaigns(cast_id)
+        campaigns += campaigns[: self.repeat_campaigns]
+        if not campaigns and self.envelope_variant == "null_for_empty":
+            return None
+        return campaigns
+
+    def _misbehave(self, route: str, response: SandboxResponse) -> SandboxResponse:
+        """The switched-on vendor behaviours that change a 200 answer as a whole."""
+        if route in self.error_with_200_routes and self._take_error_with_200():
+            response = SandboxResponse.json(200, self.error_with_200)
+        elif self.numbers_as_text and route != "analytics_events":
+            body = json.loads(response.body)  # type: ignore[arg-type]
+            response = SandboxResponse.json(200, _numbers_as_text(route, body))
+        if route in self.drip_routes:
+            response.body = _drip(response.body, self.drip_seconds)  # type: ignore[arg-type]
+        return response
+
+    def _take_error_with_200(self) -> bool:
+        if self.error_with_200 is None or self.error_with_200_times == 0:
+            return False
+        if self.error_with_200_times is not None:
+            self.error_with_200_times -= 1
+        return True
 
     def _analytics_body(self, cast_id: int, generation_id: str) -> bytes:
         """The encoded /analytics object, cached until the dataset recomputes it."""
@@ -151,22 +227,55 @@ class CastAPI:
         size = _positive_int(query, "page_size", 50)  # documented default 50
         if isinstance(size, SandboxResponse):
             return size
+        requested = size
         if self.max_page_size is not None:
             size = min(size, self.max_page_size)
         # One snapshot of the partition: count and results always agree.
         events, encoded = self._ordered(cast_id, gid, etype)
-        start = (page - 1) * size
+        if self.envelope_variant == "bare_list":
+            return SandboxResponse(200, b"[" + b",".join(self._encoded(events, encoded)) + b"]")
+        start = (page - 1) * (requested if self.cap_offsets_from == "requested" else size)
         end = min(start + size, len(events))
         # ASSUMPTION: a page past the end answers 200 with empty results (documented envelope).
         # DRF's PageNumberPagination would answer 404 "Invalid page."; the docs are silent.
         # Each event is encoded once (json_bytes) and cached: the body is byte-identical to
         # json_bytes(envelope), ~50x faster.
+        rows = self._encoded(events, encoded, start, end)
+        if (
+            self.envelope_variant is None
+            and self.page_size_echo == "served"
+            and not self.count_skew
+        ):
+            head = f'{{"count":{len(events)},"page":{page},"page_size":{size},"results":['
+            return SandboxResponse(200, head.encode() + b",".join(rows) + b"]}")
+        return SandboxResponse(200, self._envelope(len(events), page, size, requested, rows))
+
+    @staticmethod
+    def _encoded(
+        events: list[dict[str, Any]], encoded: list[bytes | None], start: int = 0, end: int = -1
+    ) -> list[bytes]:
+        """The encoded events[start:end], each encoded once and cached."""
+        end = len(events) if end < 0 else end
         for index in range(start, end):
             if encoded[index] is None:
                 encoded[index] = json_bytes(events[index])
-        head = f'{{"count":{len(events)},"page":{page},"page_size":{size},"results":['
-        body = head.encode() + b",".join(encoded[start:end]) + b"]}"  # type: ignore[arg-type]
-        return SandboxResponse(200, body)
+        return encoded[start:end]  # type: ignore[return-value]
+
+    def _envelope(
+        self, count: int, page: int, size: int, requested: int, rows: list[bytes]
+    ) -> bytes:
+        """An events page as the switched-on envelope behaviours shape it."""
+        keys = ("count", "page", "page_size", "results")
+        if self.envelope_variant == "pascal_case":
+            keys = ("Count", "Page", "PageSize", "Results")
+        fields: dict[str, Any] = {keys[0]: count + self.count_skew, keys[1]: page}
+        if self.page_size_echo != "absent":
+            fields[keys[2]] = requested if self.page_size_echo == "requested" else size
+        results = b"[" + b",".join(rows) + b"]"
+        if not rows and self.envelope_variant == "null_for_empty":
+            results = b"null"
+        head = json_bytes(fields)[:-1] + f',"{keys[3]}":'.encode()
+        return head + results + b"}"
 
     def clear_cache(self) -> None:
         """Forget cached serialisations. Only needed after mutating event dicts in place
@@ -192,6 +301,29 @@ class CastAPI:
         encoded: list[bytes | None] = [None] * len(ordered)
         self._page_cache[key] = (events, ordered, encoded)
         return ordered, encoded
+
+
+def _numbers_as_text(route: str, body: Any) -> Any:
+    """The integers a body holds where the schema wants integers, as text ("3")."""
+    if route == "campaigns":
+        return [_ints_as_text(campaign) for campaign in body or []]
+    if route == "analytics":
+        return {**body, "summary": _ints_as_text(body["summary"])}
+    return {gid: _ints_as_text(counters) for gid, counters in body.items()}
+
+
+def _ints_as_text(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        for key, value in values.items()
+    }
+
+
+def _drip(body: bytes, seconds: float) -> Iterator[bytes]:
+    """``body`` one byte at a time, ``seconds`` apart: a server that answers very slowly."""
+    for index in range(len(body)):
+        yield body[index : index + 1]
+        time.sleep(seconds)
 
 
 def _positive_int(query: dict[str, list[str]], name: str, default: int) -> int | SandboxResponse:

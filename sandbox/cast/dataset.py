@@ -531,6 +531,27 @@ class CastDataset:
             self.version += 1
             return [dict(e) for e in new]
 
+    def rename_generation(self, cast_id: int | str, old: str, new: str) -> None:
+        """Give a campaign another generate_group, e.g. one holding URL-reserved characters.
+
+        ASSUMPTION: the docs only show ``YYYYMMDD_<base62>`` ids; nothing promises that every
+        id is URL-safe, so clients must escape them in paths.
+        """
+        cast = self._cast(cast_id)
+        with self._lock:
+            if (cast, new) in self._meta:
+                raise ValueError(f"generation id {new!r} already exists in cast {cast}")
+            meta = self._meta.pop((cast, old))
+            meta.generation_id = new
+            self._meta[(cast, new)] = meta
+            for etype in EVENT_TYPES:
+                self._events[(cast, new, etype)] = self._events.pop((cast, old, etype))
+            self._analytics_cache.pop((cast, old), None)
+            for campaign in self._campaigns[cast]:
+                if campaign["generate_group"] == old:
+                    campaign["generate_group"] = new
+            self.version += 1
+
     # ------------------------------------------------------------------ ground truth
     def ground_truth(self) -> dict[str, Any]:
         """Everything the API serves, as flat lists (raw objects, API order). Switches on CastAPI
