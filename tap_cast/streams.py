@@ -17,9 +17,16 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_cast.client import CastPagePaginator, CastStream
+from tap_cast.client import (
+    CastPage,
+    CastPagePaginator,
+    CastStream,
+    PageRequest,
+    read_page,
+    unique_cast_ids,
+)
 from tap_common.conform import text_value
-from tap_common.errors import VendorDataError, partition_label
+from tap_common.errors import IncompleteReadError, VendorDataError, partition_label
 from tap_common.records import parse_timestamp, split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import integer_property, unmapped_fields_property
 from tap_common.sdk_internals import BookmarkOncePerPartition
@@ -157,14 +164,64 @@ class CampaignsStream(CastStream):
     @property
     @override
     def partitions(self) -> list[dict]:
-        return [{"cast_id": cast_id} for cast_id in self.config["cast_ids"]]
+        return [{"cast_id": cast_id} for cast_id in unique_cast_ids(self.config)]
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        if not isinstance(body, list):
-            msg = f"expected a JSON array of campaigns, got {type(body).__name__}"
+        campaigns = self.campaigns_in(body)
+        if not campaigns:
+            self.logger.info(
+                "%s: cast %s lists no campaigns; its campaign streams have nothing to read.",
+                self.name,
+                self.listed_cast_id,
+            )
+        return self.listed_once(campaigns)
+
+    @property
+    def listed_cast_id(self) -> t.Any:
+        """The cast whose campaign list this thread is reading (for messages)."""
+        return (self.partition or {}).get("cast_id")
+
+    @staticmethod
+    def campaigns_in(body: t.Any) -> list:
+        """The documented bare array; null, or the paging envelope holding every campaign,
+        say the same without doubt. Anything else stops the run."""
+        if body is None:
+            return []
+        if isinstance(body, dict) and "results" in {str(key).lower() for key in body}:
+            page = read_page(body)
+            if page.count is not None and page.count != len(page.results):
+                msg = (
+                    f"the campaign list came in pages (count={page.count}, "
+                    f"{len(page.results)} on this page); this endpoint is documented unpaged"
+                )
+                raise VendorDataError(msg)
+            body = page.results
+        if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
+            keys = f" with keys {sorted(body)[:10]}" if isinstance(body, dict) else ""
+            msg = f"expected a JSON array of campaign objects, got {type(body).__name__}{keys}"
             raise VendorDataError(msg)
         return body
+
+    def listed_once(self, campaigns: list[dict]) -> list[dict]:
+        """Each campaign once: a campaign (id or generation id) listed again is skipped."""
+        seen: set[tuple[str, t.Any]] = set()
+        once = []
+        for campaign in campaigns:
+            keys = {("id", campaign.get("id")), ("generate_group", campaign.get("generate_group"))}
+            if keys & seen:
+                self.logger.warning(
+                    "%s: cast %s lists campaign id=%s generation_id=%s more than once; it is "
+                    "read once.",
+                    self.name,
+                    self.listed_cast_id,
+                    campaign.get("id"),
+                    campaign.get("generate_group"),
+                )
+                continue
+            seen |= keys
+            once.append(campaign)
+        return once
 
     @override
     def to_record(self, row: dict, context: Context | None) -> dict:
@@ -198,16 +255,19 @@ class CampaignsStream(CastStream):
     def child_contexts(self) -> list[dict]:
         """The contexts this stream will give its children, from the campaign lists.
 
-        Stops at the first campaign that does not map: the run stops there too.
+        Records are mapped and conformed as the sync does (ids sent as text become
+        numbers), so these contexts equal the ones the SDK builds. Stops at the first
+        campaign that does not map: the run stops there too.
         """
         contexts: list[dict] = []
-        for cast_id in self.config["cast_ids"]:
+        for cast_id in unique_cast_ids(self.config):
             for row in self.campaign_list(cast_id):
                 try:
-                    record = self.to_record(dict(row), {"cast_id": cast_id})
+                    record = self.post_process(dict(row), {"cast_id": cast_id})
                 except VendorDataError:
                     return contexts
-                contexts.append(self.get_child_context(record, None))
+                if record is not None:
+                    contexts.append(self.get_child_context(record, None))
         return contexts
 
 
@@ -243,8 +303,18 @@ class CampaignAnalyticsStream(CastStream):
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        if isinstance(body, list) and len(body) == 1:
+            body = body[0]  # the one object, wrapped in a list
         if not isinstance(body, dict):
             msg = f"expected a JSON object of analytics, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        summary = body.get("summary")
+        if not isinstance(summary, dict) or not summary.keys() & set(SUMMARY_COUNTERS):
+            # A row of empty figures would overwrite the campaign's good ones downstream.
+            msg = (
+                "the analytics object holds no summary counters "
+                f"(keys {sorted(body)[:10]}); the run stops rather than land empty figures"
+            )
             raise VendorDataError(msg)
         return [body]
 
@@ -348,7 +418,7 @@ class NewestFirstPaginator(CastPagePaginator):
             return False
         if self.since is None:
             return True
-        results = self.stream.parsed_body(response)["results"]
+        results = self.stream.parsed_body(response).results
         times = [parse_timestamp(event.get("event_at"), field="event_at") for event in results]
         page_ordered = all(a >= b for a, b in itertools.pairwise(times))
         if self.previous_oldest is not None and times[0] > self.previous_oldest:
@@ -362,7 +432,8 @@ class NewestFirstPaginator(CastPagePaginator):
                 partition_label(self.stream.partition),
             )
         self.previous_oldest = times[-1]
-        return not (self.ordered and times[-1] < self.since)
+        self.stopped_early = self.ordered and times[-1] < self.since
+        return not self.stopped_early
 
 
 @dataclass
@@ -379,6 +450,8 @@ class EventScan:
     seen: set[str] = field(default_factory=set)
     newest: dt.datetime | None = None
     keys_at_newest: set[str] = field(default_factory=set)
+    #: The paginator of the partition's latest pass (set in the thread that requests it).
+    paginator: NewestFirstPaginator | None = None
 
     def admit(self, key: str, event_at: dt.datetime) -> bool:
         """Whether to emit this event (already past the ``since`` filter)."""
@@ -451,32 +524,62 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
         campaigns = campaigns_stream(self)
         event_types = self.config.get("event_types") or EVENT_TYPES
         return [
-            {"cast_id": cast_id, "generation_id": campaign["generate_group"], "event_type": kind}
-            for cast_id in self.config["cast_ids"]
-            for campaign in campaigns.campaign_list(cast_id)
+            {"cast_id": cast_id, "generation_id": generation_id, "event_type": kind}
+            for cast_id in unique_cast_ids(self.config)
+            for generation_id in generation_ids(campaigns.campaign_list(cast_id), cast_id)
             for kind in event_types
         ]
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         assert context is not None
-        return {
-            "event_type": context["event_type"],
-            "page": next_page_token or 1,
-            "page_size": self.config["page_size"],
-        }
+        page = next_page_token or PageRequest(1, self.config["page_size"])
+        return {"event_type": context["event_type"], "page": page.number, "page_size": page.size}
 
     @override
     def get_new_paginator(self) -> NewestFirstPaginator:  # type: ignore[override]
-        since = self.scans[scan_key(self.partition)].since
-        return NewestFirstPaginator(self, self.config["page_size"], since)
+        scan = self.scans[scan_key(self.partition)]
+        scan.paginator = NewestFirstPaginator(self, self.config["page_size"], scan.since)
+        return scan.paginator
+
+    @override
+    def parse_body(self, response: requests.Response) -> CastPage:
+        return read_page(super().parse_body(response))
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
-            msg = "expected the {count, page, page_size, results} envelope"
-            raise VendorDataError(msg)
-        return body.get("results") or []
+        return t.cast("CastPage", body).results
+
+    @override
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        """The partition's events; read again once if they fall short of Cast's count.
+
+        Rows read twice are emitted once (EventScan.admit). A second shortfall stops the
+        run before the partition's bookmark moves.
+        """
+        yield from super().request_records(context)
+        paginator = self.scans[scan_key(context)].paginator
+        if paginator is None or not paginator.shortfall():
+            return
+        self.logger.warning(
+            "%s: Cast says count=%d for %s, but paging read %d events; reading the "
+            "partition again.",
+            self.name,
+            paginator.vendor_count,
+            partition_label(context),
+            paginator.rows_read,
+        )
+        yield from super().request_records(context)
+        paginator = self.scans[scan_key(context)].paginator
+        if paginator is not None and paginator.shortfall():
+            raise IncompleteReadError.shortfall(
+                self.name,
+                context,
+                vendor="Cast",
+                says=f"{paginator.vendor_count} events (count)",
+                read=paginator.rows_read,
+                unit="events",
+            )
 
     @override
     def prepare_partition(self, context: Context | None) -> None:
@@ -490,6 +593,9 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        if context is None:  # no partition at all: the configured casts list no campaigns
+            self.logger.info("%s: the configured casts list no campaigns: no events.", self.name)
+            return
         # The SDK writes STATE when the whole stream ends; commit the partitions finished so
         # far now, so a run that fails later resumes from them instead of from scratch.
         self.commit_state()
@@ -540,6 +646,21 @@ TEXT_COLUMNS = ("generation_id", *(name for name in EVENT_FIELDS if name != "eve
 _TEXT_TYPES = frozenset((str, type(None)))
 
 
+def generation_ids(campaigns: list[dict], cast_id: int) -> list[str]:
+    """The generation ids of a raw campaign list (the analytics paths take them)."""
+    ids = []
+    for campaign in campaigns:
+        generation_id = campaign.get("generate_group")
+        if generation_id in (None, ""):
+            msg = (
+                f"stream 'campaigns' cast_id={cast_id}: campaign id={campaign.get('id')} has "
+                "no generate_group, so its analytics cannot be requested"
+            )
+            raise VendorDataError(msg)
+        ids.append(text_value(generation_id))
+    return ids
+
+
 def scan_key(context: Context | None) -> tuple:
     return tuple((context or {}).values())
 
@@ -578,7 +699,7 @@ class CrossCampaignSummaryStream(CastStream):
     @property
     @override
     def partitions(self) -> list[dict]:
-        return [{"cast_id": cast_id} for cast_id in self.config["cast_ids"]]
+        return [{"cast_id": cast_id} for cast_id in unique_cast_ids(self.config)]
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
@@ -588,6 +709,12 @@ class CrossCampaignSummaryStream(CastStream):
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         if not isinstance(body, dict):
             msg = f"expected a JSON object keyed by generation id, got {type(body).__name__}"
+            raise VendorDataError(msg)
+        if body and not any(isinstance(counters, dict) for counters in body.values()):
+            msg = (
+                f"the summary holds no campaign counters (keys {sorted(body)[:10]}); the run "
+                "stops rather than read it as no campaigns"
+            )
             raise VendorDataError(msg)
         for generation_id, counters in body.items():
             if not isinstance(counters, dict):
