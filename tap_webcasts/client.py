@@ -179,6 +179,8 @@ class ReportFiles:
         self.upcoming: list[int] = []
         #: The session (si, ui) each report file was downloaded with.
         self.sessions: dict[Path, tuple[str, str] | None] = {}
+        #: Registrants a report file must hold, where its framing could not show a cut.
+        self.expected: dict[Path, int] = {}
         self._prefetcher: Prefetcher[Path] | None = None
 
     def get(
@@ -237,6 +239,7 @@ class ReportFiles:
         if self._path is not None:
             self._path.unlink(missing_ok=True)
             self.sessions.pop(self._path, None)
+            self.expected.pop(self._path, None)
         self._ei = self._path = None
 
     def close(self) -> None:

@@ -117,6 +117,15 @@ class ReportError(Exception):
         self.envelope = envelope
 
 
+class Shortfall(Exception):
+    """A CSV report holds fewer (or more) registrants than the same report in XML."""
+
+    def __init__(self, expected: int, read: int) -> None:
+        super().__init__(f"{read} registrants in the CSV report, {expected} in the XML report")
+        self.expected = expected
+        self.read = read
+
+
 @dataclass
 class LoginResult:
     return_code: int
@@ -255,13 +264,14 @@ def parse_event_list(content: bytes) -> list[dict]:
 # --- audience report -----------------------------------------------------------------
 
 
-def iter_registrants(path: Path, fmt: str) -> t.Iterator[dict]:
+def iter_registrants(path: Path, fmt: str, *, expected: int | None = None) -> t.Iterator[dict]:
     """Stream the registrants of a downloaded report, normalised to one shape for all formats.
 
     Each item: ``email`` and the REGISTRANT_FIELDS columns, ``registration_fields`` (the
     event's own registration form, label -> value), ``sessions``, ``questions``,
     ``survey_answers`` (lists of column dicts) and ``unmapped`` (anything else, or None).
-    Times are the report's naive local times; the caller converts them.
+    Times are the report's naive local times; the caller converts them. ``expected``: how
+    many registrants a CSV report must hold (else Shortfall, before the first registrant).
     """
     with path.open("rb") as file:
         head = file.read(HEAD_BYTES)
@@ -273,7 +283,38 @@ def iter_registrants(path: Path, fmt: str) -> t.Iterator[dict]:
     elif fmt == "json":
         yield from _json_registrants(path)
     else:
-        yield from _csv_registrants(path)
+        yield from _csv_registrants(path, expected)
+
+
+def count_registrants(path: Path) -> int:
+    """The attendees of a downloaded XML report, counted without mapping them (a failure
+    returnCode raises ReportError, as when reading it)."""
+    with path.open("rb") as file:
+        refuse_dtd(file.read(65536))
+    envelope: Envelope | None = None
+    message: str | None = None
+    count = 0
+    has_list = False
+    tags = ("{*}returnCode", "{*}message", "{*}attendee_list", "{*}attendee")
+    try:
+        for _, element in etree.iterparse(str(path), events=("end",), tag=tags, **SAFE_XML):
+            tag = local_name(element)
+            if tag == "returnCode":
+                envelope = Envelope(parse_int(element.text, "returnCode"), None)
+            elif tag == "message":
+                message = (element.text or "").strip()
+            elif tag == "attendee_list":
+                has_list = True
+            else:
+                count += 1
+                element.clear()
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise VendorDataError(f"the XML report is malformed ({exc.msg})") from None
+    _check_report_envelope(envelope, message, has_list=has_list)
+    return count
 
 
 def _xml_registrants(path: Path) -> t.Iterator[dict]:
@@ -389,7 +430,7 @@ def _json_list_items(prefix: str, event: str, value: t.Any, events: t.Iterator) 
     raise VendorDataError("the JSON report ends inside attendee_list")
 
 
-def _csv_registrants(path: Path) -> t.Iterator[dict]:
+def _csv_registrants(path: Path, expected: int | None) -> t.Iterator[dict]:
     """Registrants of a CSV report: one row per registrant and viewing session, in any order.
 
     The rows go to a temporary SQLite table first (on disk: memory stays flat), then come
@@ -410,6 +451,9 @@ def _csv_registrants(path: Path) -> t.Iterator[dict]:
         db = sqlite3.connect(Path(folder) / "rows.sqlite")
         try:
             _load_csv_rows(db, reader)
+            (count,) = db.execute("SELECT COUNT(*) FROM registrant").fetchone()
+            if expected is not None and count != expected:
+                raise Shortfall(expected, count)
             for email, rows in _grouped_csv_rows(db):
                 yield _csv_registrant(email, rows, form_columns)
         finally:

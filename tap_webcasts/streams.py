@@ -8,7 +8,6 @@ list's times are read as GMT, as the API's older clients do.
 from __future__ import annotations
 
 import datetime as dt
-import filecmp
 import typing as t
 from functools import cached_property, partial
 from pathlib import Path
@@ -16,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from singer_sdk import RESTStream
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
-from tap_common.errors import VendorDataError
+from tap_common.errors import IncompleteReadError, VendorDataError
 from tap_common.records import split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import unmapped_fields_property
 from tap_webcasts import parsers
@@ -175,28 +174,59 @@ class AudienceReportStream(WebcastsStream):
             return
         reports = self.run.report_files
         self.share_session()  # its downloads may run in the report workers
+        shortfalls = 0
         again = False
         while True:
             try:
                 path = reports.get(ei, self.download_event_report, self.prepare_report, again=again)
-                # A failure returnCode precedes every registrant, so a retry emits no repeats.
-                for registrant in parsers.iter_registrants(path, self.response_format):
+                registrants = parsers.iter_registrants(
+                    path, self.response_format, expected=reports.expected.get(path)
+                )
+                # A failure returnCode or a shortfall precedes every registrant, so reading
+                # the report again emits no repeats.
+                for registrant in registrants:
                     for row in self.rows_of(registrant):
                         yield {"ei": ei, "email": registrant["email"], **row}
                 self._renewed = False
                 return
             except parsers.ReportError as exc:
-                used = reports.sessions.get(path)
-                reports.forget()
-                again = True
-                if used is not None and used != self.authenticator.current:
-                    continue  # fetched ahead before the last login: read anew, no new login
-                if self._renewed and self.vanished(ei, exc):
+                if self.skip_refused(ei, exc, used=reports.sessions.get(path)):
                     return
-                self.renew_session_once(exc, used)  # the second failure raises
+            except parsers.Shortfall as exc:
+                shortfalls += 1
+                self.after_shortfall(context, exc, shortfalls)
             except VendorDataError as exc:
                 msg = f"the audience report of event {ei}: {exc}"
                 raise VendorDataError(msg) from None
+            reports.forget()
+            again = True
+
+    def skip_refused(self, ei: int, exc: parsers.ReportError, used: tuple | None) -> bool:
+        """After a failure returnCode: True to skip a deleted event; else ready a new read.
+
+        ``used``: the session the report was downloaded with. A report fetched ahead before
+        the last login is read anew without another login; otherwise the session is renewed
+        once, and a second refusal is fatal unless the event left the event list.
+        """
+        if used is not None and used != self.authenticator.current:
+            return False
+        if self._renewed and self.vanished(ei, exc):
+            return True
+        self.renew_session_once(exc, used)  # the second failure raises
+        return False
+
+    def after_shortfall(self, context: Context, exc: parsers.Shortfall, shortfalls: int) -> None:
+        """A CSV report short of its XML count: read both again, at most max_retries times."""
+        if shortfalls >= self.backoff_max_tries():
+            raise IncompleteReadError.shortfall(
+                self.name,
+                context,
+                vendor=self.vendor_name,
+                says=f"{exc.expected} registrants (its XML report of the same window)",
+                read=exc.read,
+                unit="registrants in the CSV report sent without a length",
+            )
+        self.logger.warning("%s: event %s: %s; reading both again.", self.name, context["ei"], exc)
 
     def vanished(self, ei: int, exc: parsers.ReportError) -> bool:
         """Whether event ``ei``, refused again after a fresh login, has left the event list:
@@ -228,8 +258,7 @@ class AudienceReportStream(WebcastsStream):
         """Stream the report to ``path``, with the usual retries; it may be very large.
 
         A cut report is downloaded again like a 5xx (``download_once``). A CSV report sent
-        without Content-Length or chunked framing is downloaded until two copies in a row are
-        identical: cut exactly at a line end, its content could not show it.
+        without Content-Length or chunked framing is reconciled with the same report in XML.
         """
         request = self.build_prepared_request(
             method="GET",
@@ -238,35 +267,35 @@ class AudienceReportStream(WebcastsStream):
             headers=self.http_headers,
         )
         framed = self.send(request, context, attempt=partial(self.download_once, path=path))
-        if framed or parsers.report_format(path) != "csv":
-            return
-        copy = path.with_name(f"{path.name}-again")
-        for _ in range(self.backoff_max_tries()):
-            self.send(request, context, attempt=partial(self.download_once, path=copy))
-            if filecmp.cmp(path, copy, shallow=False):
-                copy.unlink()
-                return
-            self.logger.warning(
-                "%s: two downloads of the CSV report of event %s, sent without a length, "
-                "differ; downloading it again.",
-                self.name,
-                context["ei"],
-            )
-            copy.replace(path)
-        msg = (
-            f"stream '{self.name}' event {context['ei']}: the CSV report arrives without a "
-            f"length (close-delimited), and {self.backoff_max_tries() + 1} downloads never gave "
-            "two identical copies in a row, so none can be shown to be whole. Run again later; "
-            "if it persists, use response_format xml or json, whose content shows a cut."
+        if not framed and parsers.report_format(path) == "csv":
+            self.run.report_files.expected[path] = self.registrants_in_xml(context, path)
+
+    def registrants_in_xml(self, context: Context, path: Path) -> int:
+        """How many registrants the same report holds in XML, whose end shows a cut.
+
+        For a CSV report that came without Content-Length or chunked framing: cut exactly at
+        a line end, nothing in it would show that rows are missing.
+        """
+        request = self.build_prepared_request(
+            method="GET",
+            url=f"{self.url_base}{REPORT_PATH}",
+            params=self.report_params(context),
+            headers=self.http_headers,
         )
-        raise FatalAPIError(msg)
+        xml = path.with_name(f"{path.name}-xml")
+        try:
+            self.send(request, context, attempt=partial(self.download_once, path=xml))
+            return parsers.count_registrants(xml)
+        finally:
+            xml.unlink(missing_ok=True)
+            self.run.report_files.sessions.pop(xml, None)
 
     def download_once(
         self, request: requests.PreparedRequest, context: Context | None, *, path: Path
     ) -> bool:
         """One attempt: stream the body into ``path`` and check it is whole (a cut or HTML
         body is retried like a 5xx). True when the HTTP framing (Content-Length or chunked)
-        would have shown bytes missing."""
+        would have shown bytes missing (requests raises then, and the attempt is retried)."""
         signed = self.authenticator(request.copy())
         self.run.report_files.sessions[path] = self.authenticator.current
         with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
