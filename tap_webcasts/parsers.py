@@ -255,7 +255,11 @@ def parse_event_list(content: bytes) -> list[dict]:
     if envelope.return_code != 1:
         raise ReportError(envelope)
     success = envelope.success if isinstance(envelope.success, dict) else {}
-    events = as_list(dig(success, "event_list", "event"))
+    if "event_list" not in success:  # never read as "no events"
+        raise VendorDataError("the event list has no convey_api/result/success/event_list")
+    listing = success["event_list"]
+    # Wrapped ({event: [...]}, one event collapsed into an object), bare ([...]) or empty.
+    events = as_list(dig(listing, "event") if isinstance(listing, dict) else listing)
     if not all(isinstance(event, dict) for event in events):
         raise VendorDataError("event_list/event items are not objects")
     return events

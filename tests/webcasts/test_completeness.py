@@ -16,6 +16,8 @@ import pytest
 
 from sandbox import WebcastsDataset, start_webcasts_sandbox
 from sandbox.webcasts import WebcastsError
+from tap_common.errors import VendorDataError
+from tap_webcasts import parsers
 from tap_webcasts.tap import TapWebcasts
 from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
 from tests.helpers import WEBCASTS_USERNAME as USERNAME
@@ -289,3 +291,28 @@ def test_error_texts_echoing_si_ui_and_password_never_reach_any_output(tmp_path,
     assert len(secrets) > 1 or case == "wrong-password"
     for secret in secrets:
         assert secret not in output
+
+
+# --- envelopes of the event list --------------------------------------------------------------
+
+ENVELOPE = '{"convey_api":{"result":{"returnCode":1,"success":%s}}}'
+
+
+@pytest.mark.parametrize(
+    ("success", "events"),
+    [
+        ('{"event_list":{"event":[{"ei":"1"},{"ei":"2"}]}}', 2),
+        ('{"event_list":{"event":{"ei":"1"}}}', 1),
+        ('{"event_list":[{"ei":"1"},{"ei":"2"}]}', 2),
+        ('{"event_list":""}', 0),
+        ('{"event_list":null}', 0),
+    ],
+)
+def test_event_list_with_or_without_its_wrapper(success, events):
+    assert len(parsers.parse_event_list((ENVELOPE % success).encode())) == events
+
+
+@pytest.mark.parametrize("success", ['{"events":[{"ei":"1"}]}', '""', '{"event_list":"x"}'])
+def test_an_event_list_not_understood_is_never_read_as_empty(success):
+    with pytest.raises(VendorDataError):
+        parsers.parse_event_list((ENVELOPE % success).encode())
