@@ -16,6 +16,7 @@ import typing as t
 
 import pytest
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from sandbox import FaultConfig, SandboxServer
 from sandbox.rev import RevAPI, start_rev_sandbox
@@ -196,20 +197,51 @@ def test_a_fresh_token_rejected_too_stops_the_run(live_rev: LiveRev):
     assert rev.api.count(LOGIN) == 2
 
 
-def test_the_rate_limit_holds_with_concurrency(live_rev: LiveRev):
+class RecordingLimiter(RateLimiter):
+    """The tap's limiter, keeping the slot it gives each report request."""
+
+    slots: t.ClassVar[list[float]] = []
+
+    @override
+    def _reserve(self, family: str) -> tuple[float, int]:
+        slot, pauses = super()._reserve(family)
+        if family == "reports":
+            self.slots.append(slot)
+        return slot, pauses
+
+
+def most_in_a_window(times: list[float], seconds: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for at in times[i:] if at - start < seconds) for i, start in enumerate(times))
+
+
+def test_the_rate_limit_holds_with_concurrency(live_rev: LiveRev, monkeypatch):
+    """The limit as Rev applies it (per minute, at arrival), and the tap's own schedule at
+    any scale.
+
+    Arrivals are not checked per second: the limiter spaces the slots of a family
+    60 / limit * 1.05 apart (21 ms here), and a thread reaches the socket a few ms to tens
+    of ms after its slot (GIL and OS scheduling with six workers parsing pages), so two
+    requests can arrive together. Over Rev's one-minute window the 5% margin absorbs 3 s of
+    such delay; scaled to one second it absorbs 50 ms, which a busy 2-core machine exceeds
+    now and then (51 arrivals in a second, about 1 run in 8). That is no excess for Rev.
+    """
     rev = live_rev
+    RecordingLimiter.slots = []
+    monkeypatch.setattr("tap_rev_webcast.client.RateLimiter", RecordingLimiter)
     report_peak = watch_report_concurrency(rev)
     rev.server.faults = FaultConfig(latency_ms=40)  # several report requests in flight at once
     rev.run(6)
     assert report_peak[0] > 1
+    # As Rev applies it: no 60 s window of arrivals over the limit, and no 429.
     assert rev.api.throttled() == 0
+    assert rev.api.max_per_minute("reports") <= REPORTS_PER_MINUTE
     arrivals = sorted(c.at for c in rev.report_calls())
     assert len(arrivals) > 60
-    # The limit scaled to one second, over every window that starts at a request.
-    per_second = REPORTS_PER_MINUTE / 60
-    for i, start in enumerate(arrivals):
-        in_window = sum(1 for at in arrivals[i:] if at - start < 1.0)
-        assert in_window <= per_second, (i, in_window)
+    # The tap's schedule: one slot per report request, the limit scaled to one second over
+    # every window that starts at a slot.
+    assert len(RecordingLimiter.slots) == len(arrivals)
+    assert most_in_a_window(RecordingLimiter.slots, 1.0) <= REPORTS_PER_MINUTE / 60
 
 
 # --- the shared rate limiter and session, under threads ---------------------------------
