@@ -167,9 +167,13 @@ def test_an_event_list_of_one_is_still_a_list():
     assert [event["ei"] for event in events] == ["7"]
 
 
-@pytest.mark.parametrize("inside", ["<event_list></event_list>", ""], ids=["empty", "absent"])
-def test_an_empty_event_list_has_no_events(inside):
-    assert parse_event_list(xml_success(inside)) == []
+def test_an_empty_event_list_has_no_events():
+    assert parse_event_list(xml_success("<event_list></event_list>")) == []
+
+
+def test_an_absent_event_list_is_not_read_as_no_events():
+    with pytest.raises(VendorDataError, match="no convey_api/result/success/event_list"):
+        parse_event_list(xml_success(""))
 
 
 def test_event_list_json_gives_the_same_events():
