@@ -3,7 +3,8 @@
 For each size and format: a sandbox process serves one event with N registrants; the tap
 runs as its own process (Singer output to /dev/null) with only the `audience` stream
 selected; its peak RSS comes from the kernel's rusage of that process (os.wait4).
-Flat memory means the peak does not grow with N.
+Flat memory means the peak does not grow with N. Every format streams (XML with lxml, JSON
+with ijson, CSV through a temporary SQLite table): a peak above --max-rss-mb (150) fails.
 
     .venv/bin/python bench/webcasts_memory.py [--sizes 100000 1000000] [--formats xml csv json]
 """
@@ -97,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--formats", nargs="+", default=["xml", "csv", "json"])
+    parser.add_argument("--max-rss-mb", type=float, default=150)
     args = parser.parse_args()
     print(f"machine: {os.uname().machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print("| registrants | format | peak RSS (MB) | seconds | audience records |")
@@ -107,6 +109,7 @@ def main() -> None:
                 for fmt in args.formats:
                     peak, seconds, records = measure(fmt, url, Path(tmp))
                     assert records == size, (fmt, records, size)
+                    assert peak <= args.max_rss_mb, f"{fmt}: peak RSS {peak:.0f} MB"
                     print(
                         f"| {size:,} | {fmt} | {peak:.0f} | {seconds:.0f} | {records:,} |",
                         flush=True,
