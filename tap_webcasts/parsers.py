@@ -32,7 +32,8 @@ from pathlib import Path
 # has wheels for CPython 3.10 to 3.13 on Linux, macOS and Windows, parses at C speed (the
 # whole report is checked in C before it is read, and attendees are built in C), keeps exact
 # decimals (use_float=False), and has been maintained for over a decade. json-stream, the
-# other maintained choice, walks the document in Python and is several times slower.
+# other maintained choice, hands items over lazily in Python and needs a second package
+# (its Rust tokenizer) for speed.
 import ijson
 from lxml import etree
 
