@@ -41,7 +41,7 @@ bench: setup
 	$(BIN)/python bench/compare_generic.py
 	$(BIN)/python bench/concurrency.py
 	$(BIN)/python bench/cast_requests.py
-	$(BIN)/python bench/webcasts_memory.py --formats xml csv
+	$(BIN)/python bench/webcasts_memory.py --formats xml csv json
 	$(BIN)/python bench/rev_memory.py
 	$(BIN)/python bench/sandbox_speed.py
 	$(BIN)/python bench/same_output.py
@@ -51,6 +51,6 @@ bench-smoke: setup
 	$(BIN)/python bench/compare_generic.py --smoke
 	$(BIN)/python bench/concurrency.py --smoke --latency-ms 20
 	$(BIN)/python bench/cast_requests.py --campaigns 3 --events 450
-	$(BIN)/python bench/webcasts_memory.py --sizes 2000 --formats xml csv
+	$(BIN)/python bench/webcasts_memory.py --sizes 2000 --formats xml csv json
 	$(BIN)/python bench/rev_memory.py --sessions 3000
 	$(BIN)/python bench/same_output.py --smoke

@@ -72,8 +72,8 @@ class TapWebcasts(VendorTap[WebcastsRun]):
             "response_format",
             th.StringType(allowed_values=["xml", "json", "csv"]),
             default="xml",
-            description="Report format to request: xml (the API's default, streamed), csv "
-            "(streamed; carries no Q&A or survey answers) or json (loaded whole).",
+            description="Report format to request: xml (the API's default), csv (carries "
+            "no Q&A or survey answers) or json; all three are streamed.",
         ),
         th.Property(
             "event_ids",
