@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import typing as t
+from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 
 class VendorDataError(FatalAPIError):
@@ -30,6 +32,42 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError | ConnectionError):
         return "the connection failed or was reset"
     return type(exc).__name__
+
+
+def unreachable_cause(exc: BaseException) -> str | None:
+    """Why a request never reached a server ("unknown host", "connection refused"), or
+    None when a server was reached (it may still have failed or been slow)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, NameResolutionError):
+        return "unknown host"
+    if isinstance(reason, NewConnectionError):
+        return "connection refused or no route to it"
+    return None
+
+
+def retry_advice(exc: BaseException, request_timeout: float) -> str:
+    """What to change after retries ran out, by the cause of the last failure."""
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in describe_exception(exc):
+        return (
+            f"Every attempt timed out ('request_timeout' is {request_timeout:g} s): raise "
+            "'request_timeout' if the API is slow, or check 'base_url' if it never answers."
+        )
+    return "Raise 'max_retries' if the API is busy or failing for a while."
+
+
+class UnreachableError(FatalAPIError):
+    """The API's host could not be reached at all: a setting to fix, not a fault to retry."""
+
+    @classmethod
+    def of(cls, where: str, url: str, cause: str, base_url: str) -> UnreachableError:
+        """``stream 'campaigns' cast_id=1: cannot connect to cast.app:443 (unknown host)``"""
+        parts = urlsplit(url)
+        host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return cls(
+            f"{where}: cannot connect to {host} ({cause}). Check the 'base_url' setting "
+            f"('{base_url}'): scheme, host and port must reach the API from this machine. "
+            "Nothing was retried: retries are for a server that has answered."
+        )
 
 
 class IncompleteReadError(FatalAPIError):

@@ -12,6 +12,7 @@ Two rules that requests does not apply by itself:
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -19,7 +20,6 @@ from urllib.parse import urlsplit
 import requests
 from requests.exceptions import (
     ChunkedEncodingError,
-    ConnectionError,
     ContentDecodingError,
     ReadTimeout,
 )
@@ -42,7 +42,15 @@ def _origin(url: str) -> tuple[str, int | None]:
 
 
 class VendorSession(requests.Session):
-    """A requests session that refuses cross-host redirects and reads within a deadline."""
+    """A requests session that refuses cross-host redirects and reads within a deadline.
+
+    ``answered`` is set by the first response of any status: the host is reachable, so a
+    connection that fails later is a fault worth retrying.
+    """
+
+    def __init__(self, answered: threading.Event | None = None) -> None:
+        super().__init__()
+        self.answered = answered if answered is not None else threading.Event()
 
     @override
     def get_redirect_target(self, resp: requests.Response) -> str | None:
@@ -66,10 +74,12 @@ class VendorSession(requests.Session):
         streamed = kwargs.get("stream", False)
         seconds = _total_seconds(kwargs.get("timeout"))
         if streamed or seconds is None:
-            return super().send(request, **kwargs)
-        deadline = time.monotonic() + seconds
-        response = super().send(request, **{**kwargs, "stream": True})
-        read_before(response, deadline, seconds)
+            response = super().send(request, **kwargs)
+        else:
+            deadline = time.monotonic() + seconds
+            response = super().send(request, **{**kwargs, "stream": True})
+            read_before(response, deadline, seconds)
+        self.answered.set()
         return response
 
 
@@ -97,13 +107,14 @@ def read_before(response: requests.Response, deadline: float, seconds: float) ->
     except ProtocolError as exc:
         raise ChunkedEncodingError(exc) from None
     except ReadTimeoutError as exc:
-        raise ConnectionError(exc) from None
+        raise ReadTimeout(exc, request=response.request) from None
     except DecodeError as exc:
         raise ContentDecodingError(exc) from None
     response._content = b"".join(chunks)  # what Response.content caches
     response._content_consumed = True  # type: ignore[attr-defined]
 
 
-def new_session() -> VendorSession:
-    """The session for a tap's requests, logins included."""
-    return VendorSession()
+def new_session(answered: threading.Event | None = None) -> VendorSession:
+    """The session for a tap's requests, logins included; ``answered`` is the run's flag
+    (``VendorRun.answered``) shared by all its sessions."""
+    return VendorSession(answered)

@@ -8,6 +8,7 @@ Parent-to-child data travels in child contexts instead.
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -20,6 +21,9 @@ class VendorRun:
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         self.config = config
         self.streams: t.Mapping[str, Stream] = {}
+        #: Set by the first response from the API: from then on a failed connection is
+        #: retried; before it, it means a wrong 'base_url' and stops the run at once.
+        self.answered = threading.Event()
 
     def is_selected(self, stream_name: str) -> bool:
         """Whether the catalog selects ``stream_name`` (its rows are written)."""

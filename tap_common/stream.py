@@ -25,7 +25,14 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_common.conform import RecordConformer
-from tap_common.errors import VendorDataError, describe_exception, partition_label
+from tap_common.errors import (
+    UnreachableError,
+    VendorDataError,
+    describe_exception,
+    partition_label,
+    retry_advice,
+    unreachable_cause,
+)
 from tap_common.http import new_session
 from tap_common.prefetch import Prefetcher
 from tap_common.retry import retry_wait_generator, small_jitter
@@ -106,7 +113,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def requests_session(self) -> requests.Session:
         """This stream's session: no redirect to another host, a deadline per response."""
         if self._http_session is None:
-            self._http_session = new_session()
+            self._http_session = new_session(self.run.answered)
         return self._http_session
 
     @property
@@ -280,10 +287,16 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             self.backoff_wait_generator,
             RETRIED_ERRORS,
             max_tries=self.backoff_max_tries,
+            giveup=self.never_reached,
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
             logger=None,
         )(func)
+
+    def never_reached(self, exc: BaseException) -> bool:
+        """A connection that failed before the API ever answered in this run: the host is
+        wrong or down, and retrying would only delay the error."""
+        return not self.run.answered.is_set() and unreachable_cause(exc) is not None
 
     @override
     def backoff_handler(self, details: Details) -> None:
@@ -345,12 +358,18 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         return response
 
     def gave_up(self, context: Context | None, exc: BaseException) -> FatalAPIError:
-        """The error for a request whose retries are exhausted."""
+        """The error for a request whose retries are exhausted (or that never reached
+        the API)."""
+        where = f"stream '{self.name}' {partition_label(context)}"
+        cause = unreachable_cause(exc)
+        if cause is not None and not self.run.answered.is_set():
+            request = getattr(exc, "request", None)
+            url = getattr(request, "url", None) or self.url_base
+            return UnreachableError.of(where, url, cause, str(self.config.get("base_url")))
         return FatalAPIError(
-            f"stream '{self.name}' {partition_label(context)}: gave up after "
-            f"{self.backoff_max_tries()} attempts: {describe_exception(exc)}. "
-            "Raise 'max_retries' or 'request_timeout' if the API is slow or busy; "
-            "the last STATE message is valid, so the next run resumes from it."
+            f"{where}: gave up after {self.backoff_max_tries()} attempts: "
+            f"{describe_exception(exc)}. {retry_advice(exc, self.timeout)} "
+            "The last STATE message is valid, so the next run resumes from it."
         )
 
     def request_failed(self, context: Context | None, exc: BaseException) -> FatalAPIError:

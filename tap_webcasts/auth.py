@@ -16,8 +16,14 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
-from tap_common.errors import VendorDataError, describe_exception
-from tap_common.http import new_session
+from tap_common.errors import (
+    UnreachableError,
+    VendorDataError,
+    describe_exception,
+    retry_advice,
+    unreachable_cause,
+)
+from tap_common.http import VendorSession, new_session
 from tap_common.retry import retry_wait_generator
 from tap_common.secrets import register_secret
 from tap_webcasts import parsers
@@ -33,10 +39,11 @@ class WebcastsSession(requests.auth.AuthBase):
         username: str,
         password: str,
         timeout: float,
-        session: requests.Session,
+        session: VendorSession,
         max_tries: int,
         waits: t.Callable[[], t.Generator[float, BaseException | None, None]],
     ) -> None:
+        self._base_url = base_url
         self._login_url = f"{base_url.rstrip('/')}/api/login"
         self._username = username
         self._password = password
@@ -49,14 +56,17 @@ class WebcastsSession(requests.auth.AuthBase):
         self.logins = 0
 
     @classmethod
-    def from_config(cls, config: t.Mapping[str, t.Any]) -> WebcastsSession:
-        """The session of a run, with the tap's timeout and retry settings."""
+    def from_config(
+        cls, config: t.Mapping[str, t.Any], answered: threading.Event
+    ) -> WebcastsSession:
+        """The session of a run, with the tap's timeout and retry settings; ``answered``
+        is the run's flag (tap_common/run.py ``VendorRun.answered``)."""
         return cls(
             base_url=config["base_url"],
             username=config["username"],
             password=config["password"],
             timeout=config.get("request_timeout", 60),
-            session=new_session(),
+            session=new_session(answered),
             max_tries=int(config.get("max_retries", 5)) + 1,
             waits=lambda: retry_wait_generator(
                 base_seconds=float(config.get("retry_base_seconds", 2)),
@@ -114,6 +124,7 @@ class WebcastsSession(requests.auth.AuthBase):
             try:
                 response = self._http.get(self._login_url, params=params, timeout=self._timeout)
             except requests.RequestException as exc:
+                self._stop_if_unreachable(exc)
                 failure = exc
                 cause = describe_exception(exc)
             else:
@@ -130,8 +141,18 @@ class WebcastsSession(requests.auth.AuthBase):
                         break
             if attempt < self._max_tries:
                 time.sleep(waits.send(failure))
-        msg = f"Webcasts.com login at {self._login_url} failed after {attempt} attempts: {cause}"
+        msg = (
+            f"Webcasts.com login ({urlsplit(self._login_url).path}): gave up after {attempt} "
+            f"attempts: {cause}. {retry_advice(failure, self._timeout)}"
+        )
         raise FatalAPIError(msg)
+
+    def _stop_if_unreachable(self, exc: BaseException) -> None:
+        """A login that never reached a server, before any answer: a setting to fix."""
+        cause = unreachable_cause(exc)
+        if cause is not None and not self._http.answered.is_set():
+            where = f"Webcasts.com login ({urlsplit(self._login_url).path})"
+            raise UnreachableError.of(where, self._login_url, cause, self._base_url)
 
     @property
     def current(self) -> tuple[str, str] | None:

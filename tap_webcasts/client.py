@@ -43,7 +43,7 @@ class WebcastsRun(VendorRun):
     @cached_property
     def authenticator(self) -> WebcastsSession:
         """The one login of this run, shared by every stream."""
-        return WebcastsSession.from_config(self.config)
+        return WebcastsSession.from_config(self.config, self.answered)
 
     @cached_property
     def report_files(self) -> ReportFiles:
