@@ -34,6 +34,7 @@ from tap_common.errors import (
     unreachable_cause,
 )
 from tap_common.http import new_session
+from tap_common.logs import SDK_LINES
 from tap_common.prefetch import Prefetcher
 from tap_common.retry import retry_wait_generator, small_jitter
 from tap_common.run import RunT
@@ -80,6 +81,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def __init__(self, tap: VendorTap[RunT]) -> None:
         super().__init__(tap=tap)
         self._owner = tap
+        self.logger.addFilter(SDK_LINES)
         self._http_session: requests.Session | None = None
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None

@@ -18,6 +18,7 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_common.conform import clean_text
+from tap_common.logs import SDK_LINES
 from tap_common.run import RunT
 from tap_common.secrets import redact_every_handler, register_secret
 
@@ -163,6 +164,7 @@ class VendorTap(Tap, t.Generic[RunT]):
 
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         redact_query_params(self.secret_query_params)
+        logging.getLogger("singer_sdk").addFilter(SDK_LINES)
         try:
             super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:

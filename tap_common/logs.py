@@ -1,0 +1,36 @@
+"""The SDK's log lines that this distribution replaces or corrects.
+
+- "An unhandled error occurred while syncing 'x'" names every stream the error passes
+  through, often not the one that failed (a child's error, or a campaign list read while
+  planning another stream's partitions). Our errors name the stream and partition that
+  failed, and the tap logs them as its last line (``VendorTap.invoke``); the SDK's line is
+  kept only for unexpected errors, which have no such line.
+- "Stream is assumed to be unsorted, progress is not resumable if interrupted": our
+  unsorted streams commit a partition's bookmark only once the partition is complete, so
+  an interrupted run resumes correctly; the warning says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
+
+_SYNC_ERROR = "An unhandled error occurred while syncing"
+_UNSORTED = "Stream is assumed to be unsorted"
+
+
+class SdkLines(logging.Filter):
+    """Drops the SDK lines described in this module's docstring."""
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if message.startswith(_SYNC_ERROR):
+            return not isinstance(sys.exc_info()[1], FatalAPIError)
+        return not message.startswith(_UNSORTED)
+
+
+SDK_LINES = SdkLines()
