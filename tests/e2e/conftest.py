@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import typing as t
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PG_DSN, MeltanoProject, Postgres
+from tests.helpers import PG_DSN, ROOT, MeltanoProject, Postgres
 
 
 @pytest.fixture
@@ -43,3 +45,18 @@ def postgres(meltano: MeltanoProject) -> t.Iterator[Postgres]:
     finally:
         conn.execute(f'drop schema if exists "{schema}" cascade')
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m build` of this checkout: the folder holding its wheel and sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"python -m build failed:\n{(result.stdout + result.stderr)[-4000:]}")
+    return out
