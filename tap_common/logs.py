@@ -8,6 +8,9 @@
 - "Stream is assumed to be unsorted, progress is not resumable if interrupted": our
   unsorted streams commit a partition's bookmark only once the partition is complete, so
   an interrupted run resumes correctly; the warning says otherwise.
+- "Beginning sync of ..." and "Starting incremental sync of ..." come once or twice per
+  partition (twice for partitions requested ahead): they move to DEBUG, and our progress
+  lines (tap_common/progress.py) say when each partition is done.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing_extensions import override
 
 _SYNC_ERROR = "An unhandled error occurred while syncing"
 _UNSORTED = "Stream is assumed to be unsorted"
+_PER_PARTITION = ("Beginning sync of", "Starting incremental sync of")
 
 
 class SdkLines(logging.Filter):
@@ -30,6 +34,9 @@ class SdkLines(logging.Filter):
         message = str(record.msg)
         if message.startswith(_SYNC_ERROR):
             return not isinstance(sys.exc_info()[1], FatalAPIError)
+        if message.startswith(_PER_PARTITION) and record.levelno > logging.DEBUG:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
         return not message.startswith(_UNSORTED)
 
 

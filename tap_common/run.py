@@ -30,7 +30,14 @@ class VendorRun:
         return self.streams[stream_name].selected
 
     def close(self) -> None:
-        """The run has ended, however it ended: stop workers, free files, log totals."""
+        """The run has ended, however it ended: stop workers, free files, log totals.
+
+        Taps that extend it call it too: it logs each stream's summary.
+        """
+        for stream in self.streams.values():
+            progress = getattr(stream, "progress", None)
+            if progress is not None:
+                progress.log_summary()
 
 
 #: A tap's own run class, for the typed ``run`` of its tap and streams.

@@ -36,6 +36,7 @@ from tap_common.errors import (
 from tap_common.http import new_session
 from tap_common.logs import SDK_LINES
 from tap_common.prefetch import Prefetcher
+from tap_common.progress import StreamProgress
 from tap_common.retry import retry_wait_generator, small_jitter
 from tap_common.run import RunT
 from tap_common.sdk_internals import RecordMessagesWithoutMaskWalk
@@ -82,6 +83,8 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         super().__init__(tap=tap)
         self._owner = tap
         self.logger.addFilter(SDK_LINES)
+        self.progress = StreamProgress(self.name, self.logger)
+        self._partition_count: int | None = None
         self._http_session: requests.Session | None = None
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
@@ -131,12 +134,20 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         """Rows of one partition: fetched ahead by worker threads when the stream allows it."""
-        prefetcher = self._prefetcher_for(context)
-        if prefetcher is None:
-            self.prepare_partition(context)
-            yield from super().get_records(context)
-        else:
-            yield from prefetcher.rows(context)
+        with self.progress.partition(context, of=self.partition_count()):
+            prefetcher = self._prefetcher_for(context)
+            if prefetcher is None:
+                self.prepare_partition(context)
+                yield from super().get_records(context)
+            else:
+                yield from prefetcher.rows(context)
+
+    def partition_count(self) -> int | None:
+        """How many partitions this stream reads in the run, when known (for progress)."""
+        if self._partition_count is None:
+            contexts = self.prefetch_contexts()
+            self._partition_count = len(contexts) if contexts is not None else 0
+        return self._partition_count or None
 
     def prefetch_contexts(self) -> t.Sequence[Context] | None:
         """The contexts ``get_records`` will be called with, in order (None: not known).
@@ -212,8 +223,11 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         (tap_common/conform.py); a bad value stops the run saying where."""
         try:
             record = self.to_record(row, context)
-            if record is not None and self.conform_record is not None:
+            if record is None:
+                return None
+            if self.conform_record is not None:
                 record = self.conform_record(record)
+            self.progress.row(context)
             return record
         except VendorDataError as exc:
             msg = f"stream '{self.name}' {partition_label(context)}: {exc}"
@@ -285,15 +299,24 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retry decorator without backoff's own log lines: they print full URLs."""
+
+        def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            self.progress.request(self.partition)
+            return func(*args, **kwargs)
+
+        def on_retry(details: Details) -> None:
+            self.progress.retry(self.partition)
+            self.backoff_handler(details)
+
         return backoff.on_exception(
             self.backoff_wait_generator,
             RETRIED_ERRORS,
             max_tries=self.backoff_max_tries,
             giveup=self.never_reached,
-            on_backoff=self.backoff_handler,
+            on_backoff=on_retry,
             jitter=self.backoff_jitter,
             logger=None,
-        )(func)
+        )(counted)
 
     def never_reached(self, exc: BaseException) -> bool:
         """A connection that failed before the API ever answered in this run: the host is

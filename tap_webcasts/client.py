@@ -74,6 +74,7 @@ class WebcastsRun(VendorRun):
     def close(self) -> None:
         if "report_files" in self.__dict__:  # created only by a run that read reports
             self.report_files.close()
+        super().close()
 
 
 class WebcastsStream(VendorStream[WebcastsRun]):

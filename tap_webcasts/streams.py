@@ -167,6 +167,18 @@ class AudienceReportStream(WebcastsStream):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        with self.progress.partition(context, of=self.partition_count()):
+            yield from self.read_report(context)
+
+    @override
+    def prefetch_contexts(self) -> list[dict]:
+        """The events whose reports are read, in order (for progress: the report files
+        fetch reports ahead themselves)."""
+        return [{"ei": ei} for ei in self.run.report_files.upcoming]
+
+    def read_report(self, context: Context | None) -> t.Iterable[dict]:
+        """The rows of one event's audience report, read again after a session renewal or
+        a shortfall."""
         assert context is not None
         self.partition = context
         ei = context["ei"]

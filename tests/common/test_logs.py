@@ -25,5 +25,40 @@ def test_the_misleading_unsorted_warning_is_not_logged(cast_sandbox, config, cap
     caplog.set_level("INFO")
     run = run_tap(TapCast, config)
     assert run.records("analytics_events")
-    assert "Beginning sync of 'analytics_events'" in caplog.text  # the SDK's lines are seen
+    assert "analytics_events: partition 1 of" in caplog.text  # the stream's lines are seen
     assert "progress is not resumable" not in caplog.text
+
+
+def test_per_partition_sdk_lines_move_to_debug(cast_sandbox, config, caplog):
+    caplog.set_level("INFO")
+    run_tap(TapCast, config)
+    assert "Beginning sync of" not in caplog.text
+    assert "Starting incremental sync of" not in caplog.text
+    caplog.clear()
+    caplog.set_level("DEBUG")
+    run_tap(TapCast, config)
+    assert "Starting incremental sync of 'analytics_events'" in caplog.text
+
+
+def test_one_line_per_finished_partition_and_a_summary_per_stream(
+    cast_sandbox, cast_dataset, config, caplog
+):
+    caplog.set_level("INFO")
+    run = run_tap(TapCast, {**config, "event_types": ["view", "play"]})
+    partitions = len(cast_dataset.ground_truth()["campaigns"]) * 2
+    lines = [
+        r.getMessage() for r in caplog.records if "analytics_events: partition" in r.getMessage()
+    ]
+    assert len(lines) == partitions
+    assert lines[-1].startswith(f"analytics_events: partition {partitions} of {partitions} done (")
+    rows = len(run.records("analytics_events"))
+    summary = [
+        r.getMessage()
+        for r in caplog.records
+        if r.getMessage().startswith("analytics_events: done:")
+    ]
+    assert summary == [
+        f"analytics_events: done: {partitions} partitions, {rows:,} rows, "
+        + summary[0].split(" rows, ", 1)[1]
+    ]
+    assert " requests, 0 retries, " in summary[0]
