@@ -20,6 +20,8 @@ from .common import (
     DEFAULT_RATE_LIMITS,
     REALTIME_DEFAULT_COUNT,
     REALTIME_MAX_COUNT,
+    REGISTRATIONS_DEFAULT_SIZE,
+    REGISTRATIONS_MAX_SIZE,
     REPORT_ENDPOINTS,
     REPORT_PAGE_SIZE,
     TOKEN_CHARS,
@@ -32,6 +34,12 @@ from .model import Webcast
 
 #: Paths of the unauthenticated login calls.
 _AUTH_ROUTES = (("authenticate",), ("user", "login"))
+#: Authenticated session calls: path -> (route name, method, family, webcast id).
+_SESSION_ROUTES: dict[tuple[str, ...], tuple[str, str, str | None, str | None]] = {
+    ("user", "extend-session"): ("extend-session", "POST", None, None),
+    ("user", "logoff"): ("logoff-user", "POST", None, None),
+    ("user", "session"): ("session", "GET", None, None),
+}
 
 
 @dataclass
@@ -49,7 +57,7 @@ class ApiCall:
 
 @dataclass
 class _Scroll:
-    kind: str  # "report" or "realtime"
+    kind: str  # "report", "realtime", "comments" or "registrations"
     webcast_id: str
     run: int
     offset: int
@@ -102,6 +110,28 @@ class RevAPI:
         many seconds (API clock) in which extend-session and the logins answer 429.
       * ``extend_session_empty``: extend-session answers 200 with an empty body, and the
         token's expiry does not move.
+      * ``single_session``: a login invalidates every earlier token of the same API key or
+        user (the API-key session is revoked per key, DELETE /api/v2/tokens/{apiKey}, which
+        suggests one session per key). Pair it with a short ``token_lifetime``.
+      * ``reports_family``: "post_event_report" (default: the post-event report in the
+        120-a-minute family, every other report GET in the GET family, as Vbrick's clients
+        apply them) or "all_reports" (every report endpoint in the 120-a-minute family:
+        stricter than either client).
+      * ``comments_paging``: "array" (default: the documented bare array of at most
+        ``size`` comments; a scrollId is ignored) or "scroll": ASSUMPTION: the answer is
+        ``{"totalComments", "scrollId", "comments"}`` and the scrollId (forward only) pages
+        on, as the spec's description says, never as its 200 schema shows.
+        ``comments_max_size`` caps the comments of one answer below ``size`` (any cap).
+      * ``registrations_max_size``: the most registrations one page holds, whatever
+        ``size`` asks (ASSUMPTION: 500 by default; undocumented).
+      * ``registrations_non_public``: what GET .../registrations answers for a webcast that
+        is not Public (undocumented): "bad_request" (default; ASSUMPTION: the {code,
+        detail} 400 Rev uses for requests it refuses), "empty" (200 without guests),
+        "forbidden" (403) or "not_found" (404).
+      * ``field_names``: "openapi" (default) or "js_client": the names in Vbrick's JS
+        client types where they differ from the OpenAPI: /status ``eventTitle``, sessions'
+        ``multicastErrorsPerAttendees``, categories' ``fullpath``, and list items with
+        ``eventAdmin``, ``autoAssociateVod`` and ``redirectVod``.
     """
 
     def __init__(
@@ -125,9 +155,18 @@ class RevAPI:
         self.vanished_webcasts: set[str] = set()
         self.session_throttle_seconds = 0.0
         self.extend_session_empty = False
+        self.single_session = False
+        self.reports_family = "post_event_report"
+        self.comments_paging = "array"
+        self.comments_max_size: int | None = None
+        self.registrations_max_size = REGISTRATIONS_MAX_SIZE
+        self.registrations_non_public = "bad_request"
+        self.field_names = "openapi"
+        self.logoffs: list[str] = []  # "token" or "user" per logoff answered
         self.calls: list[ApiCall] = []
         self.tokens: dict[str, float] = {}  # token -> expiry
         self.issued_tokens: list[str] = []  # every token ever issued (tests look for leaks)
+        self._token_owners: dict[str, str] = {}  # token -> "key:<apiKey>" or "user:<id>"
         self._scrolls: dict[str, _Scroll] = {}
         self._answered_late: set[tuple[str, int, int]] = set()
         self._session_throttle_until: float | None = None
@@ -207,6 +246,7 @@ class RevAPI:
             # /api/v2/scheduled-events/{id}/report: the tap must not use them.
             return _error(404, "NotFound", "Not found."), None, False
         name, expected, family, webcast_id = route
+        family = self._family(family)
         if request.method != expected:
             return _error(405, "MethodNotAllowed", "Method not allowed."), family, False
         if not self._authorized(request, now):
@@ -237,6 +277,8 @@ class RevAPI:
         """An authorized, admitted call to route ``name`` (see :meth:`_match`)."""
         if name == "extend-session":
             return self._extend_session(request, now)
+        if name in ("logoff-token", "logoff-user"):
+            return self._logoff(request, name, webcast_id or "")
         if name == "session":
             return SandboxResponse(200, b"", {})
         if name == "list":
@@ -247,7 +289,8 @@ class RevAPI:
             return _error(404, "WebcastNotFound", "Webcast not found.")
         handlers: dict[str, Callable[[SandboxRequest, Webcast, float], SandboxResponse]] = {
             "details": lambda r, w, t: SandboxResponse.json(200, self.dataset.details(w)),
-            "status": lambda r, w, t: SandboxResponse.json(200, self.dataset.status(w)),
+            "status": lambda r, w, t: SandboxResponse.json(200, self._status(w)),
+            "registrations": self._registrations,
             "post-event-report": self._post_event_report,
             "real-time/attendees": self._realtime_attendees,
             "comments": self._comments,
@@ -261,15 +304,18 @@ class RevAPI:
     def _match(rest: list[str]) -> tuple[str, str, str | None, str | None] | None:
         """(route name, method, rate-limit family, webcast id) of an authenticated path.
 
-        ASSUMPTION: each request counts toward exactly one family. Reports = the report
-        endpoints (V3 puts post-event-report in its viewReport bucket; we put comments, polls,
-        Q&A and reactions there too), realtime = real-time attendees, get = every other GET.
-        Session calls (POST) are not limited.
+        ASSUMPTION: each request counts toward exactly one family. Reports = the post-event
+        report (Vbrick's PowerShell client puts it in its 120-a-minute viewReport bucket; the
+        JS client puts every report GET in its GET bucket), realtime = real-time attendees,
+        get = every other GET (comments, polls, Q&A, reactions and registrations included;
+        see ``reports_family`` for the stricter model). Session calls are not limited.
+        For the logoff of an API-key session the key rides in the webcast id's place.
         """
-        if rest == ["user", "extend-session"]:
-            return "extend-session", "POST", None, None
-        if rest == ["user", "session"]:
-            return "session", "GET", None, None
+        session = _SESSION_ROUTES.get(tuple(rest))
+        if session is not None:
+            return session
+        if len(rest) == 2 and rest[0] == "tokens" and rest[1]:
+            return "logoff-token", "DELETE", None, rest[1]
         if rest == ["scheduled-events"]:
             return "list", "GET", "get", None
         if len(rest) < 2 or rest[0] != "scheduled-events" or not rest[1]:
@@ -281,13 +327,24 @@ class RevAPI:
             return "status", "GET", "get", webcast_id
         if tail == "real-time/attendees":
             return tail, "POST", "realtime", webcast_id
-        if tail in REPORT_ENDPOINTS:
+        if tail == "post-event-report":
             return tail, "GET", "reports", webcast_id
-        return None
+        if tail in REPORT_ENDPOINTS:
+            return tail, "GET", "report-get", webcast_id  # resolved by _family
+        return (tail, "GET", "get", webcast_id) if tail == "registrations" else None
+
+    def _family(self, family: str | None) -> str | None:
+        """The rate-limit family of a report GET other than the post-event report."""
+        if family != "report-get":
+            return family
+        return "reports" if self.reports_family == "all_reports" else "get"
 
     # ------------------------------------------------------------------ auth
-    def _issue_token(self, now: float) -> tuple[str, str]:
+    def _issue_token(self, now: float, owner: str) -> tuple[str, str]:
         token = "".join(self._rng.choice(TOKEN_CHARS) for _ in range(40))
+        if self.single_session:
+            self._revoke(owner)
+        self._token_owners[token] = owner
         self.tokens[token] = now + self.token_lifetime
         self.issued_tokens.append(token)
         return token, iso(now + self.token_lifetime)
@@ -310,7 +367,7 @@ class RevAPI:
         dataset = self.dataset
         if body.get("apikey") != dataset.api_key or body.get("secret") != dataset.secret:
             return SandboxResponse(401, b"", {})  # documented: 401 without a body
-        token, expiration = self._issue_token(now)
+        token, expiration = self._issue_token(now, f"key:{dataset.api_key}")
         values = {"token": token, "issuer": "VBrick", "expiration": expiration}
         return SandboxResponse.json(200, shaped(dataset.fixtures["authenticate_response"], values))
 
@@ -321,9 +378,30 @@ class RevAPI:
         dataset = self.dataset
         if body.get("username") != dataset.username or body.get("password") != dataset.password:
             return SandboxResponse(401, b"", {})
-        token, expiration = self._issue_token(now)
+        user_id = dataset.fixtures["user_login_response"]["id"]
+        token, expiration = self._issue_token(now, f"user:{user_id}")
         values = {"token": token, "issuer": "VBrick", "expiration": expiration}
         return SandboxResponse.json(200, shaped(dataset.fixtures["user_login_response"], values))
+
+    def _revoke(self, owner: str) -> None:
+        for token in [t for t, o in self._token_owners.items() if o == owner]:
+            self.tokens.pop(token, None)
+
+    def _logoff(self, request: SandboxRequest, name: str, api_key: str) -> SandboxResponse:
+        """DELETE /api/v2/tokens/{apiKey} or POST /api/v2/user/logoff {userId}: the session's
+        tokens stop working. Documented: 200 without a body."""
+        if name == "logoff-token":
+            owner = f"key:{api_key}"
+        else:
+            body = self._credentials(request) or {}
+            owner = f"user:{body.get('userid')}"
+        token = (request.headers.get("Authorization") or "")[len("VBrick ") :]
+        if self._token_owners.get(token) != owner:
+            # ASSUMPTION: a session may only log itself off (another key or user: 401).
+            return SandboxResponse(401, b"", {})
+        self._revoke(owner)
+        self.logoffs.append("token" if name == "logoff-token" else "user")
+        return SandboxResponse(200, b"", {})
 
     def _authorized(self, request: SandboxRequest, now: float) -> bool:
         header = request.headers.get("Authorization") or ""
@@ -420,6 +498,8 @@ class RevAPI:
         if featured in ("true", "false"):
             rows = [r for r in rows if r["isFeatured"] == (featured == "true")]
         rows.sort(key=lambda r: r[sort_field], reverse=direction == "desc")
+        if self.field_names == "js_client":
+            rows = [_js_client_listing(row) for row in rows]
         return SandboxResponse.json(200, rows)
 
     # ------------------------------------------------------------------ scrolls
@@ -448,19 +528,31 @@ class RevAPI:
         return scroll
 
     def _finish_page(
-        self, body: dict[str, Any], scroll: _Scroll, served: int, total: int, now: float
+        self,
+        body: dict[str, Any],
+        scroll: _Scroll,
+        served: int,
+        total: int,
+        now: float,
+        *,
+        counted: bool = True,
     ) -> dict[str, Any]:
-        """Set ``scrollId`` for the page that ends at ``scroll.offset + served``."""
+        """Set ``scrollId`` for the page that ends at ``scroll.offset + served``.
+
+        ``counted``: the answer carries a total. ASSUMPTION: a scroll without one never ends
+        on a dead scroll id (the "count" variant), only on an empty page.
+        """
         end = scroll.offset + served
+        last_page = self.last_page if counted or self.last_page != "count" else "empty_page"
         if end < total:
             scroll.offset, scroll.issued_at = end, now
             body["scrollId"] = self._new_scroll(scroll)
-        elif self.last_page == "absent":
+        elif last_page == "absent":
             body.pop("scrollId", None)
-        elif self.last_page == "empty_page" and served:
+        elif last_page == "empty_page" and served:
             scroll.offset, scroll.issued_at = end, now
             body["scrollId"] = self._new_scroll(scroll)  # the next page is empty
-        elif self.last_page == "count" and served:
+        elif last_page == "count" and served:
             body["scrollId"] = f"scr_{self._rng.getrandbits(96):024x}"  # already dead
         else:
             body["scrollId"] = None
@@ -503,6 +595,10 @@ class RevAPI:
         body.update(self.dataset.report_summary(webcast, run))
         if self.total_sessions_offset:
             body["totalSessions"] = max(0, body["totalSessions"] + self.total_sessions_offset)
+        if self.field_names == "js_client":
+            sessions = [
+                _renamed(row, "multicastErrors", "multicastErrorsPerAttendees") for row in sessions
+            ]
         body["sessions"] = sessions
         body["scrollId"] = None
         page = scroll.offset // REPORT_PAGE_SIZE + 1
@@ -564,15 +660,74 @@ class RevAPI:
             200, self._finish_page(body, scroll, served, len(everyone), now)
         )
 
+    def _status(self, webcast: Webcast) -> dict[str, Any]:
+        status = self.dataset.status(webcast)
+        if self.field_names == "js_client":
+            status = _renamed(status, "title", "eventTitle")
+        return status
+
     def _comments(self, request: SandboxRequest, webcast: Webcast, now: float) -> SandboxResponse:
         run = _run_number(request.query)
         if run is None:
             return _error(400, "BadRequest", "runNumber must be an integer.")
         size_values = request.query.get("size") or [str(COMMENTS_DEFAULT_SIZE)]
         size = int(size_values[-1]) if size_values[-1].isdigit() else COMMENTS_DEFAULT_SIZE
-        # ASSUMPTION: the docs mention a scrollId for more than `size` comments but not where
-        # it is returned; the first `size` comments are served and scrollId is ignored.
-        return SandboxResponse.json(200, self.dataset.comments(webcast, run)[:size])
+        comments = self.dataset.comments(webcast, run)
+        if self.comments_paging != "scroll":
+            # The documented bare array: the first `size` comments; a scrollId is ignored.
+            return SandboxResponse.json(200, comments[:size])
+        size = min(size, self.comments_max_size or size)
+        scroll_id = (request.query.get("scrollId") or [""])[-1]
+        if scroll_id:
+            try:
+                scroll = self._take_scroll(scroll_id, "comments", webcast, now)
+            except LookupError:
+                # Documented: 400 "Invalid scroll id error" (no body documented).
+                return _error(400, "InvalidScrollId", "The scrollId is invalid or has expired.")
+        else:
+            scroll = _Scroll("comments", webcast.id, run, 0, now)
+        page = comments[scroll.offset : scroll.offset + size]
+        body = {"totalComments": len(comments), "scrollId": None, "comments": page}
+        return SandboxResponse.json(
+            200, self._finish_page(body, scroll, len(page), len(comments), now)
+        )
+
+    def _registrations(
+        self, request: SandboxRequest, webcast: Webcast, now: float
+    ) -> SandboxResponse:
+        """Guest registrations: `size` per page (default 10), forward-only scrollId, no total."""
+        if webcast.listing_type != "Public":
+            return self._registrations_refused(webcast)
+        size_values = request.query.get("size") or [str(REGISTRATIONS_DEFAULT_SIZE)]
+        if not size_values[-1].isdigit() or int(size_values[-1]) < 1:
+            return _error(400, "BadRequest", "size must be a positive integer.")
+        size = min(int(size_values[-1]), self.registrations_max_size)
+        scroll_id = (request.query.get("scrollId") or [""])[-1]
+        if scroll_id:
+            try:
+                scroll = self._take_scroll(scroll_id, "registrations", webcast, now)
+            except LookupError:
+                # ASSUMPTION: the {code, detail} 400 of the other scrolls.
+                return _error(400, "ScrollExpired", "The scrollId is invalid or has expired.")
+        else:
+            scroll = _Scroll("registrations", webcast.id, 0, 0, now)
+        guests = self.dataset.registrations(webcast)
+        page = guests[scroll.offset : scroll.offset + size]
+        body = {"scrollId": None, "guestUsers": page}
+        return SandboxResponse.json(
+            200, self._finish_page(body, scroll, len(page), len(guests), now, counted=False)
+        )
+
+    def _registrations_refused(self, webcast: Webcast) -> SandboxResponse:
+        """What a webcast that is not Public answers (undocumented: registrations_non_public)."""
+        variant = self.registrations_non_public
+        if variant == "empty":
+            return SandboxResponse.json(200, {"scrollId": None, "guestUsers": []})
+        if variant == "forbidden":
+            return _error(403, "Forbidden", "Registrations are for Public webcasts only.")
+        if variant == "not_found":
+            return _error(404, "NotFound", "Not found.")
+        return _error(400, "WebcastNotPublic", f"Webcast is {webcast.listing_type}, not Public.")
 
     def _poll_results(
         self, request: SandboxRequest, webcast: Webcast, now: float
@@ -622,6 +777,22 @@ def _new_realtime_scroll(
     scroll = _Scroll("realtime", webcast.id, run, 0, now)
     scroll.request = request_values
     return scroll
+
+
+def _renamed(row: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``row`` with key ``old`` named ``new``, in the same place."""
+    return {new if key == old else key: value for key, value in row.items()}
+
+
+def _js_client_listing(row: dict[str, Any]) -> dict[str, Any]:
+    """A list item as Vbrick's JS client types it (v0.25.1): categories' ``fullpath`` and
+    three more keys."""
+    row = dict(row)
+    row["categories"] = [_renamed(c, "fullPath", "fullpath") for c in row["categories"] or []]
+    row["eventAdmin"] = {"userId": row["id"][:8], "name": "Ada Lovelace", "userName": "ada"}
+    row["autoAssociateVod"] = False
+    row["redirectVod"] = False
+    return row
 
 
 def _dripped(body: bytes, pause: float) -> Iterator[bytes]:

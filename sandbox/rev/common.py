@@ -23,6 +23,9 @@ DEFAULT_NOW = "2026-06-01T15:00:00Z"
 REPORT_PAGE_SIZE = 500  # documented: "Used if more than 500 attendees are returned"
 REALTIME_DEFAULT_COUNT, REALTIME_MAX_COUNT = 50, 500  # documented default and maximum
 COMMENTS_DEFAULT_SIZE = 10000  # documented default of `size`
+REGISTRATIONS_DEFAULT_SIZE = 10  # documented default of `size`
+# ASSUMPTION: no maximum is documented for registrations; 500 as the other scrolls.
+REGISTRATIONS_MAX_SIZE = 500
 
 # Per-minute limits of the official clients (vendor-apis.md 3.7): "reports" is the
 # viewReport bucket that V3 applies to post-event-report, "realtime" is attendeesRealtime.
@@ -49,6 +52,7 @@ STREAMS = (
     "webcast_attendance_summary",
     "realtime_attendees",
     "comments",
+    "registrations",
     "poll_results",
     "poll_answers",
     "questions",

@@ -48,6 +48,9 @@ class RevDataset:
     attended (an empty report, and an empty poll-results body). Every third completed
     webcast also has a pre-production run (run number 1). ``big_webcast_sessions`` gives the
     first completed webcast that many viewing sessions (e.g. 200,000).
+    ``upcoming_webcasts`` adds that many webcasts scheduled on the days after "now" (status
+    Scheduled, no reports yet); they come last and leave the other webcasts unchanged.
+    Public webcasts that completed have guest registrations.
 
     Sessions and real-time attendees are generated page by page from the seed when asked
     for, so a 200,000-session report costs memory for one page, not for the report.
@@ -60,6 +63,7 @@ class RevDataset:
         sessions: int = 600,
         big_webcast_sessions: int = 0,
         realtime_attendees: int = 60,
+        upcoming_webcasts: int = 0,
         now: str = DEFAULT_NOW,
         api_key: str = DEFAULT_API_KEY,
         secret: str = DEFAULT_SECRET,
@@ -80,6 +84,7 @@ class RevDataset:
         self._first_polls: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._generate(webcasts, sessions, big_webcast_sessions, realtime_attendees)
+        self._generate_upcoming(upcoming_webcasts)
 
     # ------------------------------------------------------------------ generation
     def _generate(self, count: int, sessions: int, big: int, realtime: int) -> None:
@@ -116,6 +121,41 @@ class RevDataset:
                 webcast.realtime_attendees = realtime
             self.webcasts.append(webcast)
             self._by_id[webcast.id] = webcast
+
+    def _generate_upcoming(self, count: int) -> None:
+        """Webcasts scheduled 1..count days ahead, from their own seed."""
+        rng = random.Random(f"{self.seed}:upcoming")
+        listing_types = ["Public", "AllUsers"]
+        for offset in range(count):
+            index = len(self.webcasts)
+            start = float(int(self.now) // 900 * 900 + (offset + 1) * 86400)
+            webcast = Webcast(
+                index=index,
+                id=guid(rng),
+                title=f"Upcoming: {TITLES[index % len(TITLES)]}",
+                start=start,
+                end=start + 3600,
+                status="Scheduled",
+                listing_type=listing_types[offset % len(listing_types)],
+                source="Rtmp",
+            )
+            self.webcasts.append(webcast)
+            self._by_id[webcast.id] = webcast
+
+    def complete_webcast(self, webcast_id: str, sessions: int) -> Webcast:
+        """The webcast (live or scheduled) has ended: Completed, with a main-event report of
+        ``sessions`` sessions and its other reports generated as for any completed webcast."""
+        webcast = self._by_id[webcast_id]
+        with self._lock:
+            webcast.status = "Completed"
+            webcast.realtime_attendees = 0
+            webcast.runs = {0: sessions}
+            self._summaries.pop((webcast.id, 0), None)
+        return webcast
+
+    def add_comments(self, webcast_id: str, count: int) -> None:
+        """``count`` more comments in the main run's chat log of a completed webcast."""
+        self._by_id[webcast_id].extra_comments += count
 
     def _start(self, role: str, scheduled: float) -> float:
         if role == "live":
@@ -448,7 +488,8 @@ class RevDataset:
             return []
         rng = random.Random(f"{self.seed}:{webcast.id}:{run}:comments")
         rows = []
-        for position in range(rng.randint(0, 12) if run == 0 else rng.randint(0, 3)):
+        count = rng.randint(0, 12) if run == 0 else rng.randint(0, 3)
+        for position in range(count + (webcast.extra_comments if run == 0 else 0)):
             text = COMMENTS[(webcast.index + position) % len(COMMENTS)]
             user = rng.randrange(max(1, webcast.runs[run]))
             values = {
@@ -461,6 +502,31 @@ class RevDataset:
                 "hidden": position % 6 == 5,
             }
             rows.append(shaped(self.fixtures["comment"], values))
+        return rows
+
+    def registrations(self, webcast: Webcast) -> list[dict[str, Any]]:
+        """The guests registered for a webcast, in registration order.
+
+        ASSUMPTION: only Public webcasts take guest registrations (the endpoint is documented
+        for them); answers are to one form field, "Company", and one of "Department".
+        """
+        if webcast.listing_type != "Public":
+            return []
+        rng = random.Random(f"{self.seed}:{webcast.id}:registrations")
+        company_id, department_id = guid(rng), guid(rng)
+        rows = []
+        for position in range(rng.randint(3, 40)):
+            first, last = FIRST[position % len(FIRST)], LAST[(position // 3) % len(LAST)]
+            answers = [{"id": company_id, "name": "Company", "value": f"Company {position % 7}"}]
+            if position % 2:
+                answers.append({"id": department_id, "name": "Department", "value": "Sales"})
+            values = {
+                "name": f"{first} {last}",
+                "email": f"guest{position:05d}@example.org",
+                "registrationId": guid(rng),
+                "registrationFieldsAnswers": answers,
+            }
+            rows.append(shaped(self.fixtures["guest_user"], values))
         return rows
 
     def polls(self, webcast: Webcast, run: int) -> list[dict[str, Any]]:
@@ -548,6 +614,10 @@ class RevDataset:
                 truth["realtime_attendees"].append(
                     {**row, "webcast_id": webcast.id, "run_number": 0}
                 )
+            if webcast.completed:
+                truth["registrations"] += [
+                    {**r, "webcast_id": webcast.id} for r in self.registrations(webcast)
+                ]
             for run in self.runs_of(webcast):
                 ids = {"webcast_id": webcast.id, "run_number": run}
                 truth["attendee_sessions"] += [{**s, **ids} for s in self.sessions(webcast, run)]
@@ -570,6 +640,8 @@ class RevDataset:
         for webcast in self.webcasts:
             counts["webcasts"] += 1
             counts["realtime_attendees"] += webcast.realtime_attendees
+            if webcast.completed:
+                counts["registrations"] += len(self.registrations(webcast))
             for run in self.runs_of(webcast):
                 counts["attendee_sessions"] += self.session_count(webcast, run)
                 counts["webcast_attendance_summary"] += 1

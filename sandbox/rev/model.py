@@ -25,6 +25,7 @@ class Webcast:
     runs: dict[int, int] = field(default_factory=dict)
     realtime_attendees: int = 0
     log_all_polls: bool = False  # userPollsResponse=LogAll: sessions carry their poll answers
+    extra_comments: int = 0  # comments added by RevDataset.add_comments (main run)
     #: run number -> sessions added by RevDataset.add_sessions, served after the generated ones
     added_sessions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
