@@ -11,8 +11,10 @@ Policy (modelled on Vbrick's own TypeScript client; docs/vendor-notes.md,
 - One :class:`RevAuthenticator` per tap run, shared by every stream, so one login serves
   the whole run.
 - Before each request: a token within ``min(3 min, a third of its lifetime)`` of expiry is
-  extended with ``POST /api/v2/user/extend-session``; an expired one is replaced by a new
-  login. A run longer than the token's lifetime therefore never sends an expired token.
+  extended with ``POST /api/v2/user/extend-session``; an expired one (within
+  ``min(2 s, a tenth of its lifetime)`` of expiry) is replaced by a new login. Both margins
+  scale with the lifetime, so a tenant whose sessions last seconds costs an extension every
+  two thirds of a lifetime, not a login per request.
 - A login answered 401 or 429 is never retried: repeated logins can lock the account.
   A 5xx or network error during login is retried like any other request.
 - An extension answered 429 is waited out (Retry-After, else 'throttle_wait_seconds') and
@@ -20,7 +22,14 @@ Policy (modelled on Vbrick's own TypeScript client; docs/vendor-notes.md,
   empty or unreadable 200) falls back to a new login.
 - The streams re-authenticate once when the API rejects a token mid-run (see client.py).
 - Threads share the session: one login or extension at a time, and a token rejected in
-  several threads at once is replaced by one login (:meth:`RevAuthenticator.renew`).
+  several threads at once is replaced by one login (:meth:`RevAuthenticator.renew`). A new
+  login may revoke the key's previous token (Rev revokes API-key sessions per key): a
+  request rejected with a token that has since been replaced is sent again with the new one,
+  without another login.
+- The run logs off at its end (:meth:`RevAuthenticator.logoff`: ``DELETE
+  /api/v2/tokens/{apiKey}`` for an API-key session, ``POST /api/v2/user/logoff`` for a user
+  session), as Vbrick's clients do on disconnect; a failed logoff is a warning, never a
+  failed run.
 - The key, secret, password and token never reach a log line, an error or the state: they
   live in this object only, out of its repr.
 """
@@ -33,6 +42,7 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from urllib.parse import quote
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -46,13 +56,14 @@ from tap_common.secrets import register_secret
 if t.TYPE_CHECKING:
     from tap_rev_webcast.ratelimit import Clock
 
-#: A token this close to its expiry counts as expired (it could expire in flight).
+#: A token this close to its expiry (or a tenth of its lifetime) counts as expired.
 EXPIRY_SKEW_SECONDS = 2.0
 #: Lifetime assumed when a login answers without a usable expiration (as Vbrick's client).
 DEFAULT_LIFETIME_SECONDS = 600.0
 #: Extend a token once less than this much of it is left (or a third of its lifetime).
 REFRESH_BEFORE_SECONDS = 180.0
 EXTEND_PATH = "/api/v2/user/extend-session"
+USER_LOGOFF_PATH = "/api/v2/user/logoff"
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,10 @@ class ApiKeyLogin:
     def body(self) -> dict[str, str]:
         return {"apiKey": self.api_key, "secret": self.secret}
 
+    def logoff(self, user_id: str | None) -> tuple[str, str, dict | None]:
+        """(method, path, JSON body) of the logoff: the session is revoked per key."""
+        return "DELETE", f"/api/v2/tokens/{quote(self.api_key, safe='')}", None
+
 
 @dataclass(frozen=True)
 class UserLogin:
@@ -79,6 +94,10 @@ class UserLogin:
 
     def body(self) -> dict[str, str]:
         return {"username": self.username, "password": self.password}
+
+    def logoff(self, user_id: str | None) -> tuple[str, str, dict | None]:
+        """(method, path, JSON body) of the logoff: the user id of the login answer."""
+        return "POST", USER_LOGOFF_PATH, {"userId": user_id}
 
 
 class RevAuthenticator(requests.auth.AuthBase):
@@ -110,6 +129,7 @@ class RevAuthenticator(requests.auth.AuthBase):
         self.logins = 0
         self.extensions = 0
         self._token: str | None = None
+        self._user_id: str | None = None  # a user login's id, for its logoff
         self._expires_at = 0.0
         self._lifetime = DEFAULT_LIFETIME_SECONDS
         # Reentrant: token() logs in or extends while holding it. Held during the login
@@ -133,10 +153,10 @@ class RevAuthenticator(requests.auth.AuthBase):
     def token(self) -> str:
         """A token that is valid now: the cached one, extended or replaced when needed."""
         with self._lock:
-            now = self.clock.now()
-            if self._token is None or now >= self._expires_at - EXPIRY_SKEW_SECONDS:
+            left = self._expires_at - self.clock.now()
+            if self._token is None or left <= min(EXPIRY_SKEW_SECONDS, self._lifetime / 10):
                 self.login()
-            elif self._expires_at - now < min(REFRESH_BEFORE_SECONDS, self._lifetime / 3):
+            elif left < min(REFRESH_BEFORE_SECONDS, self._lifetime / 3):
                 self.extend()
             assert self._token is not None
             return self._token
@@ -324,6 +344,8 @@ class RevAuthenticator(requests.auth.AuthBase):
                 raise FatalAPIError(msg)
             register_secret(token)
             self._token = token
+            user_id = body.get("id")
+            self._user_id = user_id if isinstance(user_id, str) else None
         now = self.clock.now()
         expires_at = _epoch(body.get("expiration"))
         if expires_at is None or expires_at <= now:
@@ -335,6 +357,43 @@ class RevAuthenticator(requests.auth.AuthBase):
             expires_at = now + DEFAULT_LIFETIME_SECONDS
         self._expires_at = expires_at
         self._lifetime = expires_at - now
+
+    # --- logoff ---------------------------------------------------------------------------
+
+    def logoff(self) -> None:
+        """End the session at the end of the run; a failure is only a warning."""
+        with self._lock:
+            if self._token is None:
+                return
+            method, path, body = self.credentials.logoff(self._user_id)
+            where = path if body is not None else "/api/v2/tokens/{apiKey}"
+            cause: str | None
+            try:
+                response = self.session.request(
+                    method,
+                    f"{self.base_url}{path}",
+                    headers={
+                        "Accept": "application/json",
+                        "Authorization": f"VBrick {self._token}",
+                    },
+                    json=body,
+                    timeout=self.timeout,
+                )
+            except requests.exceptions.RequestException as exc:
+                cause = describe_exception(exc)
+            else:
+                cause = None if response.ok else f"HTTP {response.status_code}"
+            self._token = None
+        if cause is None:
+            self.logger.info("Logged off from Rev (%s %s).", method, where)
+        else:
+            self.logger.warning(
+                "Rev did not log the session off (%s %s: %s); the run's data is complete. "
+                "The session ends by itself when it expires.",
+                method,
+                where,
+                cause,
+            )
 
 
 def _json_object(response: requests.Response) -> dict | None:

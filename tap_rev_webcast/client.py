@@ -82,16 +82,25 @@ class TokenRejectedError(FatalAPIError):
 
 
 class WebcastState(t.NamedTuple):
-    """What the report streams need to know of a webcast, from its GET .../status."""
+    """What the report streams need to know of a webcast, from its GET .../status (and its
+    listing type, from the list or the details)."""
 
     status: str
     is_pre_production: bool
+    listing_type: str | None = None
 
     @classmethod
-    def of(cls, status: dict) -> WebcastState:
-        """From a GET .../status answer (as it lands in the webcast record)."""
+    def of(cls, status: dict, row: dict | None = None) -> WebcastState:
+        """From a GET .../status answer (as it lands in the webcast record) and the
+        webcast's row (``listingType`` in the list, ``accessControl`` in the details)."""
         fields = snake_keys(status)
-        return cls(fields.get("status"), bool(fields.get("is_pre_production")))
+        row = row or {}
+        listing_type = row.get("listingType") or row.get("accessControl")
+        return cls(
+            fields.get("status"),
+            bool(fields.get("is_pre_production")),
+            listing_type if isinstance(listing_type, str) else None,
+        )
 
 
 class RevRun(VendorRun):
@@ -152,6 +161,7 @@ class RevRun(VendorRun):
         for stream in self.streams.values():
             if isinstance(stream, VendorStream):
                 stream.stop_prefetching()
+        self.authenticator.logoff()
         self.log_request_summary()
 
     def log_request_summary(self) -> None:
@@ -254,30 +264,28 @@ class RevStream(VendorStream[RevRun]):
         auth = self.authenticator
 
         def with_one_relogin(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            try:
-                response = retried(prepared, context)
-            except TokenRejectedError as exc:
-                rejected = exc
-            else:
-                auth.accepted(auth.token_sent(prepared))
-                return response
-            self.logger.info(
-                "%s: Rev rejected the session token (HTTP 401) for %s; logging in again "
-                "and retrying once.",
-                self.name,
-                partition_label(context),
-            )
-            # Threads that saw the same token rejected share one login.
-            with self.run.request_slots:
-                renewed = auth.renew(stale=auth.token_sent(prepared))
-            if renewed:
+            # A token rejected because another thread's login replaced it is retried with the
+            # new one (no login); a rejected token that is still the current one costs one
+            # login, shared by every thread that saw it; a fresh login's token rejected too
+            # stops the run.
+            for _ in range(self.backoff_max_tries()):
                 try:
-                    response = retried(prepared, context)  # the authenticator sets the new token
+                    response = retried(prepared, context)
                 except TokenRejectedError as exc:
                     rejected = exc
                 else:
                     auth.accepted(auth.token_sent(prepared))
                     return response
+                self.logger.info(
+                    "%s: Rev rejected the session token (HTTP 401) for %s; retrying with a "
+                    "renewed session.",
+                    self.name,
+                    partition_label(context),
+                )
+                with self.run.request_slots:
+                    renewed = auth.renew(stale=auth.token_sent(prepared))
+                if not renewed:
+                    break
             msg = (
                 f"{rejected}: Rev rejected a freshly issued session token too. The user may "
                 "have lost access to webcast reports (check its role in Rev) or the "
@@ -561,12 +569,14 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         if response.status_code != HTTPStatus.OK:
             return END
         body = self.stream.parsed_body(response)
-        items = body.get(self.items_key) or []
+        # A bare list (comments as documented) is one whole page without a scroll id.
+        page = body if isinstance(body, dict) else {self.items_key: body}
+        items = page.get(self.items_key) or []
         self.read += len(items)
-        total = body.get(self.total_key)
+        total = page.get(self.total_key)
         if isinstance(total, int) and not isinstance(total, bool):
             self.total = total
-        if items and body.get("scrollId"):
+        if items and page.get("scrollId"):
             return NEXT
         return self._reconcile() if self.restart_on_expiry else END
 

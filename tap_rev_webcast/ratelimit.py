@@ -7,7 +7,9 @@ margin), so no 60-second window, sliding or fixed, ever holds more than the limi
 spacing also keeps the gap between two pages of one scroll short (0.5 s for reports),
 where a burst-then-wait limiter could stall a scroll for a minute and let it expire.
 
-A 429 pauses its family: the next request of that family waits until the pause is over.
+A 429 pauses its family: the next request of that family waits until the pause is over,
+and the family's pace is halved for the rest of the run (the limit we were given was
+evidently above what the account allows), down to one request a minute.
 All sleeping goes through a :class:`Clock`, which tests replace with a fake one.
 
 Threads share one limiter: each request reserves the next free slot of its family under a
@@ -102,8 +104,10 @@ class RateLimiter:
         return slot, self._pauses[family]
 
     def pause(self, family: str, seconds: float) -> None:
-        """After a 429: no request of ``family`` before ``seconds`` from now."""
+        """After a 429: no request of ``family`` before ``seconds`` from now, and half the
+        pace from then on."""
         with self._lock:
+            self.intervals[family] = min(60.0, self.intervals[family] * 2)
             self.stats[family].throttled += 1
             self._pauses[family] += 1
             self._next_at[family] = max(self._next_at.get(family, 0.0), self.clock.now() + seconds)

@@ -30,6 +30,7 @@ from tap_common.schema import (
     unmapped_fields_property,
 )
 from tap_common.stream import RETRIED_ERRORS
+from tap_rev_webcast.bookmark import ListedWebcast, ReportBookmark
 from tap_rev_webcast.client import (
     LostPage,
     RevStream,
@@ -59,8 +60,22 @@ LIVE_STATUSES = frozenset(
         "WaitingForStream",
     }
 )
-#: Comments come in one response of at most this many (the documented default `size`).
+#: The streams whose reads the bookmark covers (real-time attendees are a live snapshot).
+REPORT_STREAMS = (
+    "attendee_sessions",
+    "webcast_attendance_summary",
+    "comments",
+    "registrations",
+    "poll_results",
+    "poll_answers",
+    "questions",
+    "reactions",
+)
+#: Comments asked for per response (the documented default `size`).
 COMMENTS_PER_RESPONSE = 10000
+#: Registrations asked for per page (documented default 10; no maximum documented).
+REGISTRATIONS_PER_PAGE = 500
+PUBLIC = "Public"
 #: Credentials inside webcast objects: never landed in the warehouse (column -> nested key;
 #: None for the column itself).
 WITHHELD = {"password": None, "rtmp": "key", "secondary_rtmp": "key", "zoom": "meeting_password"}
@@ -106,10 +121,11 @@ def rev_datetime(moment: dt.datetime) -> str:
 class RevWebcastsStream(RevStream):
     """GET /api/v2/scheduled-events in date windows (or each of 'webcast_ids'), plus status.
 
-    Windows of 'window_days' run from 'start_date' to now; a webcast is listed by every
-    window it overlaps (end after ``after``, start on or before ``before``) and emitted once.
-    Each webcast's GET .../status is carried as ``status``: the report streams read only
-    Completed webcasts, real-time attendees only running ones.
+    Windows of 'window_days' run from 'start_date' (later runs: the bookmark minus
+    'report_lookback_days', see bookmark.py) to 'upcoming_days' ahead of now; a webcast is
+    listed by every window it overlaps (end after ``after``, start on or before ``before``)
+    and emitted once. Each webcast's GET .../status is carried as ``status``: the report
+    streams read only Completed webcasts, real-time attendees only running ones.
 
     The whole list and every status are read (up to 'max_concurrency' requests at once)
     before the first webcast is emitted: the report streams then know every context they
@@ -207,10 +223,12 @@ class RevWebcastsStream(RevStream):
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         explicit = self.config.get("webcast_ids")
+        # 'webcast_ids' reads those webcasts in full every run: no bookmark read or moved.
+        bookmark = None if explicit else self.report_bookmark()
         requests_to_make = (
-            [{"webcast_id": webcast_id} for webcast_id in dict.fromkeys(explicit)]
-            if explicit
-            else self.windows()
+            self.windows(bookmark)
+            if bookmark is not None
+            else [{"webcast_id": webcast_id} for webcast_id in dict.fromkeys(explicit or [])]
         )
         rows: dict[str, dict] = {}
         for listed in self.fetch_in_order(self.list_webcasts, requests_to_make):
@@ -226,10 +244,36 @@ class RevWebcastsStream(RevStream):
                 continue
             row[_STATUS] = status
             # Filled before any report is requested: report workers read it.
-            self.run.webcasts[webcast_id] = WebcastState.of(status)
+            self.run.webcasts[webcast_id] = WebcastState.of(status, row)
             contexts += [{"webcast_id": webcast_id, "run_number": n} for n in self.run_numbers]
         self.run.report_contexts = contexts
-        yield from rows.values()
+        if bookmark is not None:
+            bookmark.track(
+                [self.listed(webcast_id, row) for webcast_id, row in rows.items()], self.now()
+            )
+        for webcast_id, row in rows.items():
+            yield row
+            # The SDK asks for the next row once this one's report streams are synced.
+            if bookmark is not None and bookmark.done(webcast_id):
+                self.commit_state()
+
+    def report_bookmark(self) -> ReportBookmark:
+        """The bookmark in this stream's state, for the report streams this run reads."""
+        names = tuple(name for name in REPORT_STREAMS if self.run.is_selected(name))
+        return ReportBookmark(self.stream_state, names, self.logger)
+
+    def listed(self, webcast_id: str, row: dict) -> ListedWebcast:
+        state = self.run.webcasts[webcast_id]
+        end = row.get("endDate")
+        if not isinstance(end, str):
+            msg = f"webcast {webcast_id} has no endDate; the bookmark cannot place it"
+            raise VendorDataError(msg)
+        return ListedWebcast(
+            webcast_id,
+            parse_timestamp(end, field="endDate"),
+            completed=state.status == COMPLETED,
+            running=state.status in LIVE_STATUSES,
+        )
 
     @property
     def run_numbers(self) -> list[int]:
@@ -239,14 +283,19 @@ class RevWebcastsStream(RevStream):
         """The rows of one window (or one webcast's details)."""
         return list(self.request_records(request_context))
 
-    def windows(self) -> list[dict]:
-        """(after, before] windows of 'window_days' from 'start_date' to now."""
-        start = parse_timestamp(self.config["start_date"], field="start_date")
-        now = dt.datetime.fromtimestamp(self.run.clock.now(), tz=dt.timezone.utc)
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.run.clock.now(), tz=dt.timezone.utc)
+
+    def windows(self, bookmark: ReportBookmark) -> list[dict]:
+        """(after, before] windows of 'window_days', from 'start_date' (or the bookmark
+        minus 'report_lookback_days') to 'upcoming_days' ahead of now."""
+        start_date = parse_timestamp(self.config["start_date"], field="start_date")
+        start = bookmark.listing_start(start_date, float(self.config["report_lookback_days"]))
+        until = self.now() + dt.timedelta(days=self.config["upcoming_days"])
         step = dt.timedelta(days=self.config["window_days"])
         windows = []
-        while start < now:
-            end = min(start + step, now)
+        while start < until:
+            end = min(start + step, until)
             windows.append({"after": rev_datetime(start), "before": rev_datetime(end)})
             start = end
         if not windows:
@@ -337,8 +386,10 @@ class ReportStream(RevStream):
     prefetch_partitions = True
     state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no state per webcast
     replication_key = None
-    rate_family = "reports"
-    context_columns = ("webcast_id", "run_number")
+    # Vbrick's JS client sends every report GET in its 'get' family (24,000 a minute); only
+    # the post-event report has evidence of a stricter one (docs/vendor-notes.md).
+    rate_family = "get"
+    context_columns: tuple[str, ...] = ("webcast_id", "run_number")
     vanished_parent = "webcast"
 
     def webcast_state(self, context: Context) -> WebcastState:
@@ -468,38 +519,28 @@ def summary_of(body: dict) -> dict:
     return {k: v for k, v in body.items() if k not in ("sessions", "scrollId")}
 
 
-class AttendeeSessionsStream(ReportStream):
-    """GET .../post-event-report per webcast and run, following scrollId (500 per page).
+class ScrolledReportStream(ReportStream):
+    """A report read with a forward-only ``scrollId`` (ScrollPaginator, restart_on_expiry).
 
-    One row per viewing session. The summary keys of the first page are handed to
-    webcast_attendance_summary, which then needs no request of its own.
+    Each worker thread scrolls its own report. A report read again from its first page
+    (expired scroll id, lost page, short of its total) is deduplicated by the stream's
+    ``to_record``; ``read_in`` says which pass a row comes from.
     """
 
-    name = "attendee_sessions"
-    path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
-    primary_keys = ("session_key",)
-    records_key = "sessions"
-    bad_request_means_no_data = True
-    schema = SESSION_SCHEMA
-
-    keys: SessionKeys
+    #: Key of the rows and of the total in a page; the total may be absent.
+    total_key: str = "total"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._scrolls = threading.local()  # each worker thread scrolls its own report
 
     @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        # Keys are made in the main thread, in order; rows say which pass they belong to.
-        self.keys = SessionKeys()
-        yield from super().get_records(context)
-
-    @override
     def get_new_paginator(self) -> ScrollPaginator:
+        assert self.records_key is not None
         self._scrolls.current = ScrollPaginator(
             self,
-            "sessions",
-            "totalSessions",
+            self.records_key,
+            self.total_key,
             restart_on_expiry=True,
             lost_page_restarts=int(self.config.get("max_retries", 5)),
         )
@@ -549,13 +590,70 @@ class AttendeeSessionsStream(ReportStream):
         return params
 
     @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        self.emitted: set[tuple] = set()  # main thread, one report at a time
+        yield from super().get_records(context)
+
+    @override
+    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
+        rows = super().records_from_body(body)
+        for row in rows:
+            row[_READ_IN] = self.scroll.restarts
+        return rows
+
+    @override
+    def to_record(self, row: dict, context: Context | None) -> dict | None:
+        scan_pass = row.pop(_READ_IN, 0)
+        record = super().to_record(row, context)
+        assert record is not None
+        return self.first_read(record, scan_pass)
+
+    def first_read(self, record: dict, scan_pass: int) -> dict | None:
+        """``record``, or None when this run already emitted it (before a restart)."""
+        key = tuple(record.get(name) for name in self.primary_keys)
+        if key in self.emitted:
+            return None
+        self.emitted.add(key)
+        return record
+
+    @override
+    def on_bad_request(self, response: requests.Response) -> None:
+        if self.scroll.scroll_expired(response):
+            return  # the paginator reads the report again and says so
+        super().on_bad_request(response)
+
+
+class AttendeeSessionsStream(ScrolledReportStream):
+    """GET .../post-event-report per webcast and run, following scrollId (500 per page).
+
+    One row per viewing session. The summary keys of the first page are handed to
+    webcast_attendance_summary, which then needs no request of its own.
+    """
+
+    name = "attendee_sessions"
+    path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
+    primary_keys = ("session_key",)
+    records_key = "sessions"
+    total_key = "totalSessions"
+    rate_family = "reports"  # Vbrick's PowerShell client: viewReport, 120 a minute
+    bad_request_means_no_data = True
+    schema = SESSION_SCHEMA
+    # Vbrick's JS client types name the sessions' multicastErrors this way.
+    renames: t.ClassVar[dict[str, str]] = {"multicast_errors_per_attendees": "multicast_errors"}
+
+    keys: SessionKeys
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        # Keys are made in the main thread, in order; rows say which pass they belong to.
+        self.keys = SessionKeys()
+        yield from super().get_records(context)
+
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         sessions = super().records_from_body(body)
-        scroll = self.scroll
-        if scroll.current_value.scroll_id is None:  # a first page carries the summary
+        if self.scroll.current_value.scroll_id is None:  # a first page carries the summary
             self.hand_over_summary(summary_of(body))
-        for row in sessions:
-            row[_READ_IN] = scroll.restarts
         return sessions
 
     @override
@@ -571,10 +669,7 @@ class AttendeeSessionsStream(ReportStream):
             self.run.report_summaries[key] = summary
 
     @override
-    def to_record(self, row: dict, context: Context | None) -> dict | None:
-        scan_pass = row.pop(_READ_IN, 0)
-        record = super().to_record(row, context)
-        assert record is not None
+    def first_read(self, record: dict, scan_pass: int) -> dict | None:
         key = self.keys.key(record, scan_pass)
         if key is None:
             return None  # emitted before the scroll id expired and the report restarted
@@ -591,6 +686,7 @@ class AttendanceSummaryStream(ReportStream):
 
     name = "webcast_attendance_summary"
     path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
+    rate_family = "reports"
     primary_keys = ("webcast_id", "run_number")
     bad_request_means_no_data = True
 
@@ -758,12 +854,23 @@ class RealtimeAttendeesStream(ReportStream):
         return super().records_from_body(body)
 
 
-class CommentsStream(ReportStream):
-    """GET .../comments: the chat log of a webcast run."""
+class CommentsStream(ScrolledReportStream):
+    """GET .../comments?size=10000: the chat log of a webcast run.
+
+    Rev's spec pages comments with ``size`` and a forward-only ``scrollId`` ("if
+    totalComments > size, provide the scrollId returned from the first request"), yet
+    documents a bare array as the answer. Both are read: a bare array is the whole log
+    (warned about with numbers when it fills ``size``, since no scroll id can follow it); an
+    object ``{"comments": [...], "scrollId", "totalComments"}`` is scrolled to its end and
+    reconciled with ``totalComments`` like the post-event report.
+    """
 
     name = "comments"
     path = "/api/v2/scheduled-events/{webcast_id}/comments"
     primary_keys = ("comment_id",)
+    records_key = "comments"
+    total_key = "totalComments"
+    bad_request_means_no_data = True
 
     schema = th.PropertiesList(
         th.Property("comment_id", th.StringType(), required=True),
@@ -778,16 +885,114 @@ class CommentsStream(ReportStream):
     ).to_dict()
 
     @override
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        return {**super().get_url_params(context, next_page_token), "size": COMMENTS_PER_RESPONSE}
+
+    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         rows = list(super().records_from_body(body))
-        if len(rows) >= COMMENTS_PER_RESPONSE:
+        if isinstance(body, list) and len(rows) >= COMMENTS_PER_RESPONSE:
             self.logger.warning(
-                "comments: %s has %d comments, Rev's page size; Rev documents no way to read "
-                "further comments, so some may be missing.",
+                "comments: %s answered %d comments, the 'size' asked for, as a bare list "
+                "without a scroll id; Rev offers no way to read further comments, so some "
+                "may be missing.",
                 partition_label(self.partition),
                 len(rows),
             )
         return rows
+
+    @override
+    def on_bad_request(self, response: requests.Response) -> None:
+        if self.scroll.scroll_expired(response):
+            return  # "Invalid scroll id": the paginator reads the log again
+        msg = (
+            f"{self.response_error_message(response)} on the first page of the comments "
+            f"({vendor_message(response) or 'no reason given'})"
+        )
+        raise FatalAPIError(msg)
+
+
+class RegistrationsStream(ScrolledReportStream):
+    """GET .../registrations: the guests registered for a Public webcast, one row each.
+
+    Pages of ``size`` with a forward-only ``scrollId`` and no total: the end is a missing
+    scroll id or an empty page (the last page may still carry a scroll id). Registrations
+    belong to the webcast, not to a run: read once per webcast, in the context of the first
+    of 'run_numbers', for completed webcasts (as the other reports, so the bookmark covers
+    them).
+
+    Rev documents the endpoint for Public webcasts only; other webcasts are not requested.
+    ASSUMPTION: should a webcast the list calls Public answer 400, 403 or 404 (it changed
+    since), that is warned about and skipped, never a failed run.
+    """
+
+    name = "registrations"
+    path = "/api/v2/scheduled-events/{webcast_id}/registrations"
+    primary_keys = ("webcast_id", "registration_id")
+    records_key = "guestUsers"
+    context_columns = ("webcast_id",)
+    bad_request_means_no_data = True
+
+    schema = th.PropertiesList(
+        th.Property("webcast_id", th.StringType(), required=True, description="Webcast id."),
+        th.Property("registration_id", th.StringType(), required=True),
+        text_property("name"),
+        text_property("email"),
+        th.Property(
+            "registration_fields_answers",
+            th.ArrayType(
+                th.ObjectType(text_property("id"), text_property("name"), text_property("value"))
+            ),
+            description="The registration form's answers (field id, name, value).",
+        ),
+        UNMAPPED,
+    ).to_dict()
+
+    @override
+    def wanted(self, context: Context) -> bool:
+        state = self.webcast_state(context)
+        public = state.listing_type in (None, PUBLIC)  # None: not given, ask
+        first_run = context["run_number"] == self.config["run_numbers"][0]
+        return first_run and public and super().wanted(context)
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        params: dict[str, t.Any] = {"size": REGISTRATIONS_PER_PAGE}
+        if isinstance(next_page_token, ScrollToken) and next_page_token.scroll_id:
+            params["scrollId"] = next_page_token.scroll_id
+        return params
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.FORBIDDEN:
+            return  # parse_response warns and skips it
+        super().validate_response(response)
+
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        if response.status_code == HTTPStatus.FORBIDDEN:
+            self.on_bad_request(response)
+            return []
+        return super().parse_response(response)
+
+    @override
+    def on_bad_request(self, response: requests.Response) -> None:
+        if self.scroll.scroll_expired(response):
+            return  # the paginator reads the registrations again
+        self.logger.warning(
+            "registrations: Rev answered HTTP %d for the registrations of webcast %s (%s); "
+            "Rev serves them for Public webcasts only. Skipping them and continuing.",
+            response.status_code,
+            self.partition and self.partition.get("webcast_id"),
+            vendor_message(response) or "no reason given",
+        )
+
+    @override
+    def prepare_fields(self, fields: dict, context: Context | None) -> dict:
+        if not fields.get("registration_id"):
+            msg = "a registration without a registrationId"
+            raise VendorDataError(msg)
+        return fields
 
 
 class PollResultsStream(ReportStream):

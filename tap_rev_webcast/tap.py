@@ -24,6 +24,7 @@ class TapRevWebcast(VendorTap[RevRun]):
         streams.AttendanceSummaryStream,
         streams.RealtimeAttendeesStream,
         streams.CommentsStream,
+        streams.RegistrationsStream,
         streams.PollResultsStream,
         streams.PollAnswersStream,
         streams.QuestionsStream,
@@ -75,8 +76,27 @@ class TapRevWebcast(VendorTap[RevRun]):
             "start_date",
             th.DateTimeType(),
             title="Start date",
-            description="Read webcasts that end after this time (ISO 8601), up to now. "
-            "Required unless 'webcast_ids' is set.",
+            description="Read webcasts that end after this time (ISO 8601). Required unless "
+            "'webcast_ids' is set. Later runs start from the state's bookmark instead "
+            "(see 'report_lookback_days').",
+        ),
+        th.Property(
+            "report_lookback_days",
+            th.NumberType(minimum=0),
+            default=7,
+            title="Report lookback (days)",
+            description="Incremental runs read again the webcasts (and their reports) that "
+            "ended within this many days before the bookmark, for reports that change after "
+            "the event. Older webcasts are not requested again; run with an empty state "
+            "(meltano run --full-refresh) to read everything.",
+        ),
+        th.Property(
+            "upcoming_days",
+            th.IntegerType(minimum=0, maximum=365),
+            default=90,
+            title="Upcoming webcasts (days ahead)",
+            description="Also list webcasts scheduled up to this many days ahead of now "
+            "(their reports are read once they have completed); 0 lists up to now.",
         ),
         th.Property(
             "webcast_ids",
@@ -113,8 +133,8 @@ class TapRevWebcast(VendorTap[RevRun]):
             th.IntegerType(minimum=1),
             default=120,
             title="Report requests per minute",
-            description="Client-side limit for the report endpoints (post-event report, "
-            "comments, polls, Q&A, reactions), as in Vbrick's own clients.",
+            description="Client-side limit for the post-event report (attendee sessions), "
+            "as in Vbrick's own PowerShell client (its 'viewReport' family).",
         ),
         th.Property(
             "realtime_requests_per_minute",
@@ -128,7 +148,8 @@ class TapRevWebcast(VendorTap[RevRun]):
             th.IntegerType(minimum=1),
             default=24000,
             title="Other GET requests per minute",
-            description="Client-side limit for the other GETs (webcast list, details, status).",
+            description="Client-side limit for the other GETs (webcast list, details, status, "
+            "comments, polls, Q&A, reactions, registrations), as in Vbrick's JS client.",
         ),
         th.Property(
             "throttle_wait_seconds",
@@ -136,7 +157,8 @@ class TapRevWebcast(VendorTap[RevRun]):
             default=60,
             title="Wait after a 429 (seconds)",
             description="How long to pause an endpoint family after a 429 without a "
-            "Retry-After header (Rev documents none).",
+            "Retry-After header (Rev documents none); each 429 also halves that family's "
+            "pace for the rest of the run.",
         ),
         *COMMON_SETTINGS,
     ).to_dict()

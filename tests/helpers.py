@@ -207,6 +207,7 @@ REV_STREAMS = (
     "webcast_attendance_summary",
     "realtime_attendees",
     "comments",
+    "registrations",
     "poll_results",
     "poll_answers",
     "questions",

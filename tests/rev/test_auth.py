@@ -29,9 +29,13 @@ def test_one_login_serves_every_stream(rev: Rev):
 
 def test_session_is_extended_through_a_run_longer_than_the_token_life(rev: Rev):
     rev.api.token_lifetime = 45
-    # 20 report requests per minute: 3.15 s of (fake) time each, so the run lasts minutes.
+    # 20 report (and other GET) requests per minute: 3.15 s of (fake) time each, so the run
+    # lasts minutes.
     config = rev.config(
-        reports_requests_per_minute=20, include_realtime_attendees=False, **SEQUENTIAL
+        reports_requests_per_minute=20,
+        get_requests_per_minute=20,
+        include_realtime_attendees=False,
+        **SEQUENTIAL,
     )
     run = rev.run(config)
     calls = report_calls(rev)
@@ -86,7 +90,7 @@ def test_a_fresh_token_rejected_too_stops_the_run(rev: Rev):
     assert "rejected a freshly issued session token" in str(err.value)
     assert "401" in str(err.value)
     assert rev.api.count(LOGIN) == 2
-    assert rev.api.count("", status=401) == 2
+    assert rev.api.count("/scheduled-events", status=401) == 2
 
 
 def test_rejected_credentials_are_not_retried(rev: Rev, caplog):

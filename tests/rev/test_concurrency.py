@@ -173,11 +173,11 @@ def test_a_401_seen_by_several_threads_costs_one_login(live_rev: LiveRev):
     sequential = rev.run(1)
     rev.reset()
 
-    def revoke_after_twentieth_report(request, response):
-        if len(rev.report_calls()) == 20:
+    def revoke_after_eighth_report(request, response):
+        if len(rev.report_calls()) == 8:
             rev.api.revoke_tokens()
 
-    rev.server.hooks.append(revoke_after_twentieth_report)
+    rev.server.hooks.append(revoke_after_eighth_report)
     concurrent = rev.run(6)
     assert rev.api.count("", status=401) >= 1
     assert rev.api.count(LOGIN) == 2
@@ -237,7 +237,7 @@ def test_the_rate_limit_holds_with_concurrency(live_rev: LiveRev, monkeypatch):
     assert rev.api.throttled() == 0
     assert rev.api.max_per_minute("reports") <= REPORTS_PER_MINUTE
     arrivals = sorted(c.at for c in rev.report_calls())
-    assert len(arrivals) > 60
+    assert len(arrivals) > 15  # post-event report pages: the only 'reports' requests
     # The tap's schedule: one slot per report request, the limit scaled to one second over
     # every window that starts at a slot.
     assert len(RecordingLimiter.slots) == len(arrivals)

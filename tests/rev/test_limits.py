@@ -12,7 +12,8 @@ REPORT_ENDPOINTS = ("/post-event-report", "/comments", "/poll-results", "/questi
 @pytest.fixture
 def busy_rev():
     """More report requests than one minute allows, and three pages of live attendees."""
-    sandbox = start_rev(rev_dataset(webcasts=30, sessions=60, realtime_attendees=1200))
+    # Post-event reports of about 3 pages each: more than 120 requests of that family.
+    sandbox = start_rev(rev_dataset(webcasts=45, sessions=2000, realtime_attendees=1200))
     yield sandbox
     sandbox.server.stop()
 
@@ -30,18 +31,26 @@ def test_default_limits_are_never_exceeded(busy_rev: Rev):
 
 
 def test_limits_are_configurable(rev: Rev):
-    rev.api.rate_limits["reports"] = 10
-    rev.run(
-        rev.config(reports_requests_per_minute=10, include_realtime_attendees=False, **SEQUENTIAL)
+    rev.api.rate_limits["reports"] = 4
+    rev.api.rate_limits["get"] = 10
+    config = rev.config(
+        reports_requests_per_minute=4,
+        get_requests_per_minute=10,
+        include_realtime_attendees=False,
+        **SEQUENTIAL,
     )
+    rev.run(config)
     reports = [c for c in rev.api.calls if c.family == "reports"]
-    assert len(reports) > 20
+    gets = [c for c in rev.api.calls if c.family == "get"]
+    assert len(reports) > 8
+    assert len(gets) > 20
     assert rev.api.throttled() == 0
-    assert 9 <= rev.api.max_per_minute("reports") <= 10
+    assert 3 <= rev.api.max_per_minute("reports") <= 4
+    assert 9 <= rev.api.max_per_minute("get") <= 10
 
 
 def throttle_log(rev: Rev) -> list[tuple[float, str | None]]:
-    """(arrival, Retry-After) of every 429 the sandbox serves for a report endpoint."""
+    """(arrival, Retry-After) of every 429 the sandbox serves for a 'get' request."""
     seen: list[tuple[float, str | None]] = []
 
     def hook(request, response):
@@ -53,32 +62,30 @@ def throttle_log(rev: Rev) -> list[tuple[float, str | None]]:
 
 
 def next_report_after(rev: Rev, at: float) -> float:
-    return min(c.at for c in rev.api.calls if c.family == "reports" and c.at > at)
+    return min(c.at for c in rev.api.calls if c.family == "get" and c.at > at)
 
 
 def test_a_429_waits_for_retry_after(rev: Rev):
-    rev.api.rate_limits["reports"] = 5  # the tap is told 600: it will be throttled
+    rev.api.rate_limits["get"] = 5  # the tap is told 600: it will be throttled
     rev.api.rate_limit_retry_after = True
     seen = throttle_log(rev)
-    config = rev.config(
-        reports_requests_per_minute=600, include_realtime_attendees=False, **SEQUENTIAL
-    )
+    config = rev.config(get_requests_per_minute=600, include_realtime_attendees=False, **SEQUENTIAL)
     run = rev.run(config)
     assert len(seen) > 3
     for at, retry_after in seen:
         assert retry_after is not None
         assert next_report_after(rev, at) - at == pytest.approx(float(retry_after), abs=0.2)
-    assert rev.api.throttled("reports") == len(seen)
+    assert rev.api.throttled("get") == len(seen)
     truth = rev.dataset.ground_truth()
     assert len(run.records("comments")) == len(truth["comments"])
     assert len(run.records("attendee_sessions")) == len(truth["attendee_sessions"])
 
 
 def test_a_429_without_retry_after_waits_the_configured_time(rev: Rev, caplog):
-    rev.api.rate_limits["reports"] = 5
+    rev.api.rate_limits["get"] = 5
     seen = throttle_log(rev)
     config = rev.config(
-        reports_requests_per_minute=600,
+        get_requests_per_minute=600,
         throttle_wait_seconds=45,
         include_realtime_attendees=False,
         **SEQUENTIAL,

@@ -174,7 +174,7 @@ def test_windows_span_start_date_to_now_and_list_each_webcast_once(rev: Rev):
     webcasts = sorted(rev.dataset.webcasts, key=lambda w: w.start)
     # Start inside the first webcast: it ends after start_date, so it is still read.
     start = dt.datetime.fromtimestamp(webcasts[0].start + 60, tz=dt.timezone.utc)
-    config = rev.config(start_date=start.isoformat(), window_days=3)
+    config = rev.config(start_date=start.isoformat(), window_days=3, upcoming_days=0)
     run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts"))
     listings = [c for c in rev.api.calls if c.path == "/api/v2/scheduled-events"]
     days = (rev.clock.now() - start.timestamp()) / 86400
@@ -195,7 +195,7 @@ def test_a_webcast_spanning_two_windows_is_emitted_once(rev: Rev):
     (live,) = [w for w in rev.dataset.webcasts if w.status == "InProgress"]
     # Day-long windows whose boundary falls a minute into the live webcast.
     start = dt.datetime.fromtimestamp(live.start + 60 - 86400, tz=dt.timezone.utc)
-    config = rev.config(start_date=start.isoformat(), window_days=1)
+    config = rev.config(start_date=start.isoformat(), window_days=1, upcoming_days=0)
     run = rev.run(config, catalog=catalog_selecting(TapRevWebcast, config, "webcasts"))
     listings = [c for c in rev.api.calls if c.path == "/api/v2/scheduled-events"]
     assert len(listings) == 2
