@@ -1,8 +1,10 @@
-"""meltano.yml describes each tap exactly as the tap describes itself (--about)."""
+"""meltano.yml and the plugin definition files (plugins/extractors/, Meltano Hub's format)
+describe each tap exactly as the tap describes itself (--about)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,28 @@ PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text())
 EXTRACTORS = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["extractors"]}
 LOADERS = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["loaders"]}
 SDK_BUILTINS = ("stream_map", "faker_config", "flattening_", "batch_config")
+DEFINITIONS = ROOT / "plugins" / "extractors"
+VERSION = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1]
+# Kinds Meltano hands over as given or refuses when it cannot cast them. date_iso8601 is not
+# one: Meltano rewrites what it cannot read ('2024-13-01' became 2024-01-13) instead of
+# letting the tap refuse it.
+STRICT_KINDS = {"string", "integer", "boolean", "array", "object", "options"}
+# Meltano Hub's schema for extractor definitions (schemas/plugin_definitions/): the
+# attributes a definition may have, the ones it must have, and those of a setting.
+HUB_ATTRIBUTES = {
+    "name", "pip_url", "variant", "namespace", "label", "description", "executable",
+    "settings", "docs", "repo", "logo_url", "hidden", "settings_group_validation",
+    "commands", "capabilities", "metadata", "schema", "select", "maintenance_status",
+    "domain_url", "keywords", "requires", "definition", "next_steps", "settings_preamble",
+    "usage", "prereq", "quality",
+}  # fmt: skip
+HUB_REQUIRED = {"name", "namespace", "variant", "label"}
+HUB_SETTING_ATTRIBUTES = {
+    "name", "aliases", "label", "value", "placeholder", "kind", "description", "tooltip",
+    "documentation", "protected", "env", "value_processor", "value_post_processor", "oauth",
+    "options", "docs", "sensitive",
+}  # fmt: skip
+HUB_ONLY = {"variant", "maintenance_status", "domain_url", "keywords", "pip_url"}
 
 
 def about(tap: str) -> dict:
@@ -50,8 +74,26 @@ def test_every_setting_is_declared_and_secrets_are_sensitive(tap):
         assert name in declared, f"{tap}: setting {name} missing from meltano.yml"
         assert declared[name].get("description"), f"{tap}: {name} has no description"
         assert bool(declared[name].get("sensitive")) == bool(spec.get("secret")), name
-    assert set(EXTRACTORS[tap]["capabilities"]) <= set(described["capabilities"])
+    assert sorted(EXTRACTORS[tap]["capabilities"]) == sorted(described["capabilities"])
     assert EXTRACTORS[tap]["executable"] == tap
+    for setting in declared.values():
+        assert setting["kind"] in STRICT_KINDS, setting
+
+
+@pytest.mark.parametrize("tap", sorted(EXTRACTORS))
+def test_the_plugin_definition_file_is_meltano_yml_in_hubs_format(tap):
+    """What `meltano add <tap> --from-ref <file>` adds is what this project runs."""
+    definition = yaml.safe_load((DEFINITIONS / f"{tap}--webinar-taps.yml").read_text())
+    assert set(definition) <= HUB_ATTRIBUTES
+    assert set(definition) >= HUB_REQUIRED
+    for setting in definition["settings"]:
+        assert set(setting) <= HUB_SETTING_ATTRIBUTES, setting
+    assert definition["variant"] == "webinar-taps"
+    assert definition["pip_url"] == f"webinar-taps=={VERSION}"  # this release
+    shared = {key: value for key, value in definition.items() if key not in HUB_ONLY}
+    assert shared == {key: value for key, value in EXTRACTORS[tap].items() if key != "pip_url"}, (
+        "meltano.yml changed: run scripts/plugin_definitions.py"
+    )
 
 
 def test_loaders_are_pinned_and_credentials_sensitive():

@@ -1,0 +1,300 @@
+"""A first run as a new user makes it: a fresh Meltano project (`meltano init` in a temporary
+folder) adds the three taps with `meltano add <tap> --from-ref plugins/extractors/<file>`,
+pip_url pointing at a wheel built from this checkout, installs them and lands each sandbox in
+DuckDB; a date Meltano would have rewritten stops the run with the tap's own line.
+
+Everything (project, plugin virtualenvs, warehouse, state) lives in the temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from sandbox import (
+    CastDataset,
+    RevDataset,
+    WebcastsDataset,
+    start_cast_sandbox,
+    start_rev_sandbox,
+    start_webcasts_sandbox,
+)
+from sandbox.server import SandboxServer
+from tap_cast.tap import TapCast
+from tap_rev_webcast.tap import TapRevWebcast
+from tap_webcasts.tap import TapWebcasts
+from tests.helpers import (
+    CAST_API_KEY,
+    CAST_ORG,
+    MELTANO,
+    REV_API_KEY,
+    REV_SECRET,
+    ROOT,
+    WEBCASTS_PASSWORD,
+    WEBCASTS_USERNAME,
+)
+
+pytestmark = pytest.mark.e2e
+
+DEFINITIONS = ROOT / "plugins" / "extractors"
+TAPS = ("tap-cast", "tap-webcasts", "tap-rev-webcast")
+LOADER = "target-duckdb"  # one loader for the three taps: installed once
+
+
+@dataclass
+class NewProject:
+    """A Meltano project of a new user, outside this repository."""
+
+    root: Path
+    env: dict[str, str]
+    warehouse: Path
+
+    def meltano(self, *args: str, env: dict[str, str] | None = None, check: bool = True):
+        result = subprocess.run(
+            [str(MELTANO), *args],
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if check and result.returncode != 0:
+            tail = (result.stdout + result.stderr)[-4000:]
+            pytest.fail(f"meltano {' '.join(args)} failed ({result.returncode}):\n{tail}")
+        return result
+
+
+def definition_pointing_at(source: Path, pip_url: str, folder: Path) -> Path:
+    """A copy of a plugin definition file with another pip_url, as the README describes."""
+    definition = yaml.safe_load(source.read_text())
+    definition["pip_url"] = pip_url
+    copy = folder / source.name
+    copy.write_text(yaml.safe_dump(definition, sort_keys=False))
+    return copy
+
+
+def loader_definition(folder: Path) -> Path:
+    """target-duckdb as meltano.yml pins it, as a definition file (no Meltano Hub lookup)."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (loader,) = (p for p in project["plugins"]["loaders"] if p["name"] == LOADER)
+    loader = {key: value for key, value in loader.items() if key != "config"}
+    path = folder / f"{LOADER}.yml"
+    path.write_text(yaml.safe_dump(loader, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def project(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> NewProject:
+    folder = tmp_path_factory.mktemp("new-user")
+    # Nothing from this repository's Meltano settings may leak into the new project.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("MELTANO_", "TAP_", "TARGET_"))
+    }
+    env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    new = NewProject(folder / "my-project", env, folder / "warehouse.duckdb")
+    new.root.parent.mkdir(exist_ok=True)
+    subprocess.run(
+        [str(MELTANO), "init", str(new.root), "--no-usage-stats"],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = built_dist.glob("webinar_taps-*.whl")
+    for tap in TAPS:
+        source = DEFINITIONS / f"{tap}--webinar-taps.yml"
+        new.meltano(
+            "add", tap, "--from-ref", str(definition_pointing_at(source, str(wheel), folder))
+        )
+    new.meltano("add", LOADER, "--from-ref", str(loader_definition(folder)))
+    new.meltano("config", "set", LOADER, "filepath", str(new.warehouse))
+    new.meltano("config", "set", LOADER, "default_target_schema", "$MELTANO_EXTRACT__LOAD_SCHEMA")
+    return new
+
+
+def primary_keys(tap_class: type) -> dict[str, list[str]]:
+    catalog = tap_class(config={}, validate_config=False).catalog_dict
+    return {entry["tap_stream_id"]: entry["key_properties"] for entry in catalog["streams"]}
+
+
+def landed(warehouse: Path, schema: str, keys: dict[str, list[str]]) -> dict[str, tuple]:
+    """(rows, distinct primary keys) of every table the run created in ``schema``."""
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        tables = [
+            name
+            for (name,) in db.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [schema],
+            ).fetchall()
+        ]
+        return {
+            table: db.execute(
+                f"select count(*), count(distinct ({', '.join(keys[table])})) from {schema}.{table}"
+            ).fetchone()
+            for table in tables
+        }
+
+
+class Sandbox(t.NamedTuple):
+    server: SandboxServer
+    truth: dict[str, int]  # rows per stream
+    env: dict[str, str]  # the tap's settings, as a new user would export them
+
+
+def cast_sandbox() -> Sandbox:
+    dataset = CastDataset(
+        seed=21, casts=2, campaigns_per_cast=2, events_per_type=10, org_slug=CAST_ORG,
+        api_key=CAST_API_KEY,
+    )  # fmt: skip
+    server, _ = start_cast_sandbox(dataset)
+    truth = dataset.ground_truth()
+    return Sandbox(
+        server,
+        {stream: len(rows) for stream, rows in truth.items()},
+        {
+            "TAP_CAST_BASE_URL": server.url,
+            "TAP_CAST_API_KEY": CAST_API_KEY,
+            "TAP_CAST_ORG_SLUG": CAST_ORG,
+            "TAP_CAST_CAST_IDS": json.dumps(sorted({c["cast_id"] for c in truth["campaigns"]})),
+        },
+    )
+
+
+def webcasts_sandbox() -> Sandbox:
+    dataset = WebcastsDataset(
+        seed=21, events=2, registrants_per_event=40, username=WEBCASTS_USERNAME,
+        password=WEBCASTS_PASSWORD,
+    )  # fmt: skip
+    server, _ = start_webcasts_sandbox(dataset)
+    audience = dataset.ground_truth()["audience"]
+    truth = {
+        "events": len(dataset.ground_truth()["events"]),
+        "audience": len(audience),
+        "audience_sessions": sum(len(person["sessions"]) for person in audience),
+        "audience_questions": sum(len(person["questions"]) for person in audience),
+        "audience_survey_answers": sum(len(person["surveys"]) for person in audience),
+    }
+    return Sandbox(
+        server,
+        truth,
+        {
+            "TAP_WEBCASTS_BASE_URL": server.url,
+            "TAP_WEBCASTS_USERNAME": WEBCASTS_USERNAME,
+            "TAP_WEBCASTS_PASSWORD": WEBCASTS_PASSWORD,
+        },
+    )
+
+
+def rev_sandbox() -> Sandbox:
+    dataset = RevDataset(seed=21, webcasts=3, sessions=150, api_key=REV_API_KEY, secret=REV_SECRET)
+    server, _ = start_rev_sandbox(dataset)  # the real clock and the documented limits
+    return Sandbox(
+        server,
+        {stream: len(rows) for stream, rows in dataset.ground_truth().items() if rows},
+        {
+            "TAP_REV_WEBCAST_BASE_URL": server.url,
+            "TAP_REV_WEBCAST_API_KEY": REV_API_KEY,
+            "TAP_REV_WEBCAST_SECRET": REV_SECRET,
+            "TAP_REV_WEBCAST_START_DATE": "2026-01-01T00:00:00Z",
+            "TAP_REV_WEBCAST_RUN_NUMBERS": "[0, 1]",
+            "TAP_REV_WEBCAST_INCLUDE_REALTIME_ATTENDEES": "true",
+        },
+    )
+
+
+class Vendor(t.NamedTuple):
+    start: t.Callable[[], Sandbox]
+    tap_class: type
+    secrets: tuple[str, ...]
+
+
+VENDORS = {
+    "tap-cast": Vendor(cast_sandbox, TapCast, (CAST_API_KEY,)),
+    "tap-webcasts": Vendor(webcasts_sandbox, TapWebcasts, (WEBCASTS_PASSWORD,)),
+    "tap-rev-webcast": Vendor(rev_sandbox, TapRevWebcast, (REV_API_KEY, REV_SECRET)),
+}
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_a_new_project_runs_each_tap_into_a_warehouse(project, tap):
+    vendor = VENDORS[tap]
+    sandbox = vendor.start()
+    try:
+        run = project.meltano("run", tap, LOADER, env=sandbox.env)
+    finally:
+        sandbox.server.stop()
+    schema = tap.replace("-", "_")
+    assert landed(project.warehouse, schema, primary_keys(vendor.tap_class)) == {
+        stream: (rows, rows) for stream, rows in sandbox.truth.items()
+    }
+    for secret in vendor.secrets:
+        assert secret not in run.stdout + run.stderr
+
+
+def test_the_project_holds_the_definitions_as_shipped(project):
+    """`meltano add --from-ref` took every attribute of the files (pip_url aside)."""
+    added = yaml.safe_load((project.root / "meltano.yml").read_text())["plugins"]["extractors"]
+    for plugin in added:
+        shipped = yaml.safe_load((DEFINITIONS / f"{plugin['name']}--webinar-taps.yml").read_text())
+        for attribute in ("namespace", "variant", "executable", "capabilities", "settings"):
+            assert plugin[attribute] == shipped[attribute], (plugin["name"], attribute)
+    assert sorted(plugin["name"] for plugin in added) == sorted(TAPS)
+
+
+BAD_DATES = [  # what Meltano's date_iso8601 kind rewrote silently
+    ("tap-cast", "start_date", "2024-13-01"),
+    ("tap-webcasts", "date_range_start", "01/31/2024"),
+    ("tap-rev-webcast", "start_date", "yesterday"),
+]
+
+
+@pytest.mark.parametrize(("tap", "setting", "value"), BAD_DATES)
+def test_a_bad_date_stops_meltano_run_with_the_taps_line(project, tap, setting, value):
+    sandbox = VENDORS[tap].start()
+    variable = f"{tap.upper().replace('-', '_')}_{setting.upper()}"
+    try:
+        env = {**sandbox.env, variable: value}
+        run = project.meltano("run", tap, LOADER, env=env, check=False)
+        requests_made = sandbox.server.count()
+    finally:
+        sandbox.server.stop()
+    assert run.returncode != 0
+    line = re.compile(
+        rf"\[error\s*\] {tap}\s+Setting '{setting}' must be an ISO 8601 date.* got '{value}'"
+    )
+    assert line.search(run.stdout + run.stderr), (run.stdout + run.stderr)[-3000:]
+    assert requests_made == 0  # stopped before any request
+
+
+def test_a_bad_date_fails_meltano_config_test_in_the_tap(project):
+    sandbox = VENDORS["tap-cast"].start()
+    try:
+        env = {**sandbox.env, "TAP_CAST_START_DATE": "2024-13-01"}
+        # Meltano shows the tap's output at debug level only; its last line at any level.
+        test = project.meltano(
+            "--log-level=debug", "config", "test", "tap-cast", env=env, check=False
+        )
+        requests_made = sandbox.server.count()
+        good = project.meltano("config", "test", "tap-cast", env=sandbox.env, check=False)
+    finally:
+        sandbox.server.stop()
+    output = test.stdout + test.stderr
+    assert test.returncode != 0
+    assert "Plugin configuration is invalid" in output
+    assert "Setting 'start_date' must be an ISO 8601 date-time such as" in output
+    assert "got '2024-13-01'" in output
+    assert requests_made == 0
+    assert good.returncode == 0, (good.stdout + good.stderr)[-3000:]
+    assert "Plugin configuration is valid" in good.stdout + good.stderr
