@@ -29,6 +29,9 @@ def add_rev_dataset_args(parser: argparse.ArgumentParser) -> None:
         help="give the first completed webcast this many sessions (e.g. 200000)",
     )
     group.add_argument("--realtime-attendees", type=int, default=60)
+    group.add_argument(
+        "--upcoming-webcasts", type=int, default=0, help="webcasts scheduled after 'now'"
+    )
     group.add_argument("--now", default=DEFAULT_NOW, help="the dataset's reference time")
     group.add_argument("--api-key", default=DEFAULT_API_KEY)
     group.add_argument("--secret", default=DEFAULT_SECRET)
@@ -45,6 +48,17 @@ def add_rev_api_args(parser: argparse.ArgumentParser) -> None:
     for family, limit in DEFAULT_RATE_LIMITS.items():
         group.add_argument(f"--{family}-per-minute", type=int, default=limit)
     group.add_argument(
+        "--single-session",
+        action="store_true",
+        help="a login invalidates the earlier tokens of the same key or user",
+    )
+    group.add_argument(
+        "--reports-family",
+        choices=("post_event_report", "all_reports"),
+        default="post_event_report",
+        help="which report endpoints share the 120-a-minute family",
+    )
+    group.add_argument(
         "--rate-limit-retry-after",
         action="store_true",
         help="send Retry-After with rate-limit 429s (the docs publish none)",
@@ -58,6 +72,7 @@ def rev_dataset_from_args(args: argparse.Namespace) -> RevDataset:
         sessions=args.sessions,
         big_webcast_sessions=args.big_webcast_sessions,
         realtime_attendees=args.realtime_attendees,
+        upcoming_webcasts=args.upcoming_webcasts,
         now=args.now,
         api_key=args.api_key,
         secret=args.secret,
@@ -74,6 +89,8 @@ def rev_app_from_args(args: argparse.Namespace) -> RevAPI:
     api.attendee_casing = args.attendee_casing
     api.rate_limits = {f: getattr(args, f"{f}_per_minute") for f in DEFAULT_RATE_LIMITS}
     api.rate_limit_retry_after = args.rate_limit_retry_after
+    api.single_session = args.single_session
+    api.reports_family = args.reports_family
     return api
 
 
