@@ -1,9 +1,11 @@
-"""Write plugins/extractors/<tap>--webinar-taps.yml from the extractors of meltano.yml.
+"""Write plugins/extractors/<tap>--webinar-taps.yml and plugins/loaders/target-duckdb--jwills.yml
+from meltano.yml.
 
-The files are Meltano Hub plugin definitions, for `meltano add <tap> --from-ref <file>` in
-any Meltano project: meltano.yml's block of each tap, plus the Hub's own attributes and a
-pip_url naming this distribution at this version. Run after changing a tap's settings in
-meltano.yml; tests/test_meltano_yml.py fails while the two differ.
+The files are Meltano Hub plugin definitions, for `meltano add <plugin> --from-ref <file>`
+in any Meltano project: meltano.yml's block of each tap, plus the Hub's own attributes and
+a pip_url naming this distribution at this version; and target-duckdb pinned as meltano.yml
+pins it (newer DuckDB loses rows), so a first run needs no Meltano Hub. Run after changing
+a plugin in meltano.yml; tests/test_meltano_yml.py fails while they differ.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "plugins" / "extractors"
+OUT = ROOT / "plugins"
 VARIANT = "webinar-taps"
 
 HUB = {
@@ -48,6 +50,27 @@ HEADER = """\
 """
 
 
+LOADER_HEADER = """\
+# Meltano Hub plugin definition of target-duckdb (variant jwills), pinned as this
+# repository's meltano.yml pins it: target-duckdb 0.8.0 loads through CSV, and DuckDB 1.3 or
+# newer takes the first data row for a header and drops it. For any Meltano project:
+#
+#   meltano add target-duckdb --from-ref <path or URL of this file>
+#
+# Generated from meltano.yml by scripts/plugin_definitions.py.
+"""
+
+
+def dump(definition: dict, order: tuple[str, ...]) -> str:
+    ordered = {key: definition[key] for key in order if key in definition}
+    return yaml.safe_dump(ordered, sort_keys=False, width=100, allow_unicode=True)
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text)
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
 def main() -> None:
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     pyproject = (ROOT / "pyproject.toml").read_text()
@@ -60,12 +83,15 @@ def main() -> None:
             "maintenance_status": "beta",
             "pip_url": f"webinar-taps=={version}",
         }
-        text = yaml.safe_dump(
-            {key: definition[key] for key in ORDER}, sort_keys=False, width=100, allow_unicode=True
+        header = HEADER.format(name=plugin["name"], variant=VARIANT)
+        write(
+            OUT / "extractors" / f"{plugin['name']}--{VARIANT}.yml",
+            header + dump(definition, ORDER),
         )
-        path = OUT / f"{plugin['name']}--{VARIANT}.yml"
-        path.write_text(HEADER.format(name=plugin["name"], variant=VARIANT) + text)
-        print(f"wrote {path.relative_to(ROOT)}")
+    (duckdb,) = (p for p in project["plugins"]["loaders"] if p["name"] == "target-duckdb")
+    definition = {**duckdb, "variant": "jwills", "label": "DuckDB"}
+    order = ("name", "variant", "namespace", "label", "pip_url", "executable", "settings")
+    write(OUT / "loaders" / "target-duckdb--jwills.yml", LOADER_HEADER + dump(definition, order))
 
 
 if __name__ == "__main__":

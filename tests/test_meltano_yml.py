@@ -96,6 +96,13 @@ def test_the_plugin_definition_file_is_meltano_yml_in_hubs_format(tap):
     )
 
 
+def test_the_loader_definition_file_pins_target_duckdb_as_meltano_yml():
+    definition = yaml.safe_load((ROOT / "plugins/loaders/target-duckdb--jwills.yml").read_text())
+    loader = {key: value for key, value in LOADERS["target-duckdb"].items() if key != "config"}
+    assert {key: definition[key] for key in loader} == loader
+    assert set(definition) - set(loader) == {"variant", "label"}
+
+
 def test_loaders_are_pinned_and_credentials_sensitive():
     assert set(LOADERS) == {"target-duckdb", "target-postgres", "target-snowflake"}
     for loader in LOADERS.values():

@@ -1,7 +1,7 @@
 """A first run as a new user makes it: a fresh Meltano project (`meltano init` in a temporary
 folder) adds the three taps with `meltano add <tap> --from-ref plugins/extractors/<file>`,
 pip_url pointing at a wheel built from this checkout, installs them and lands each sandbox in
-DuckDB; a date Meltano would have rewritten stops the run with the tap's own line.
+DuckDB (target-duckdb added from plugins/loaders/); a date Meltano would have rewritten stops the run with the tap's own line.
 
 Everything (project, plugin virtualenvs, warehouse, state) lives in the temporary folder.
 """
@@ -46,6 +46,7 @@ from tests.helpers import (
 pytestmark = pytest.mark.e2e
 
 DEFINITIONS = ROOT / "plugins" / "extractors"
+LOADER_DEFINITION = ROOT / "plugins" / "loaders" / "target-duckdb--jwills.yml"
 TAPS = ("tap-cast", "tap-webcasts", "tap-rev-webcast")
 LOADER = "target-duckdb"  # one loader for the three taps: installed once
 
@@ -82,16 +83,6 @@ def definition_pointing_at(source: Path, pip_url: str, folder: Path) -> Path:
     return copy
 
 
-def loader_definition(folder: Path) -> Path:
-    """target-duckdb as meltano.yml pins it, as a definition file (no Meltano Hub lookup)."""
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
-    (loader,) = (p for p in project["plugins"]["loaders"] if p["name"] == LOADER)
-    loader = {key: value for key, value in loader.items() if key != "config"}
-    path = folder / f"{LOADER}.yml"
-    path.write_text(yaml.safe_dump(loader, sort_keys=False))
-    return path
-
-
 @pytest.fixture(scope="module")
 def project(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> NewProject:
     folder = tmp_path_factory.mktemp("new-user")
@@ -118,7 +109,7 @@ def project(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> NewPr
         new.meltano(
             "add", tap, "--from-ref", str(definition_pointing_at(source, str(wheel), folder))
         )
-    new.meltano("add", LOADER, "--from-ref", str(loader_definition(folder)))
+    new.meltano("add", LOADER, "--from-ref", str(LOADER_DEFINITION))
     new.meltano("config", "set", LOADER, "filepath", str(new.warehouse))
     new.meltano("config", "set", LOADER, "default_target_schema", "$MELTANO_EXTRACT__LOAD_SCHEMA")
     return new
