@@ -345,6 +345,14 @@ class RevWebcastsStream(RevStream):
                 fields.pop(column, None)
             elif isinstance(fields.get(column), dict):
                 fields[column] = {k: v for k, v in fields[column].items() if k != nested}
+        if isinstance(fields.get("categories"), list):
+            # Vbrick's JS client types spell it fullpath; the OpenAPI fullPath.
+            fields["categories"] = [
+                {("full_path" if k == "fullpath" else k): v for k, v in c.items()}
+                if isinstance(c, dict)
+                else c
+                for c in fields["categories"]
+            ]
         fields["status"] = status.get("status")
         fields["status_reason"] = status.get("reason")
         fields["is_pre_production"] = status.get("is_pre_production")
