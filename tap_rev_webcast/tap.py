@@ -82,7 +82,7 @@ class TapRevWebcast(VendorTap[RevRun]):
         ),
         th.Property(
             "report_lookback_days",
-            th.NumberType(minimum=0),
+            th.IntegerType(minimum=0),
             default=7,
             title="Report lookback (days)",
             description="Incremental runs read again the webcasts (and their reports) that "
