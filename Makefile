@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python bench/cast_requests.py
 	$(BIN)/python bench/webcasts_memory.py --formats xml csv json
 	$(BIN)/python bench/rev_memory.py
+	$(BIN)/python bench/rev_runs.py
 	$(BIN)/python bench/sandbox_speed.py
 	$(BIN)/python bench/same_output.py
 
@@ -53,4 +54,5 @@ bench-smoke: setup
 	$(BIN)/python bench/cast_requests.py --campaigns 3 --events 450
 	$(BIN)/python bench/webcasts_memory.py --sizes 2000 --formats xml csv json
 	$(BIN)/python bench/rev_memory.py --sessions 3000
+	$(BIN)/python bench/rev_runs.py --smoke
 	$(BIN)/python bench/same_output.py --smoke
