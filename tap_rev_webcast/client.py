@@ -33,6 +33,9 @@ if t.TYPE_CHECKING:
 
 #: A report whose scroll id expires is read again from its first page at most this often.
 MAX_SCROLL_RESTARTS = 3
+#: 429s in a row for one request before it counts as a failed attempt: each halves its
+#: family's pace, so by then the family is down to about one request a minute.
+MAX_THROTTLED_IN_A_ROW = 8
 
 T = t.TypeVar("T")
 R = t.TypeVar("R")
@@ -255,9 +258,19 @@ class RevStream(VendorStream[RevRun]):
         """
 
         def rate_limited(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            with self.run.request_slots:
-                self.rate_limiter.acquire(self.rate_family)
-                return func(prepared, context)
+            # A 429 is Rev refusing before serving: the family is paused and slowed
+            # (_pause_after_throttle) and the request sent again, without using one of
+            # 'max_retries'; only a family throttled this often in a row gives up.
+            for _ in range(MAX_THROTTLED_IN_A_ROW):
+                with self.run.request_slots:
+                    self.rate_limiter.acquire(self.rate_family)
+                    try:
+                        return func(prepared, context)
+                    except RetriableAPIError as exc:
+                        if getattr(exc.response, "status_code", None) != 429:
+                            raise
+                        throttled = exc
+            raise throttled
 
         retried = super().request_decorator(rate_limited)
 
