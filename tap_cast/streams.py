@@ -112,7 +112,9 @@ SUMMARY_COLUMNS = {
 }
 
 UNMAPPED = unmapped_fields_property()
-ANY_ARRAY = th.ArrayType(th.AnyType())
+# A JSON array column: its items undeclared, so loaders make it one JSON column (jsonb in
+# PostgreSQL; with declared items target-postgres makes jsonb[], an array of JSON values).
+JSON_ARRAY = th.CustomType({"type": ["array"]})
 
 
 class CampaignsStream(CastStream):
@@ -138,7 +140,7 @@ class CampaignsStream(CastStream):
         th.Property(
             "condition_data",
             th.ObjectType(
-                th.Property("conditions", ANY_ARRAY),
+                th.Property("conditions", JSON_ARRAY),
                 th.Property("how", th.StringType()),
                 th.Property("type", th.StringType()),
             ),
@@ -153,7 +155,7 @@ class CampaignsStream(CastStream):
         th.Property("status", th.StringType()),
         th.Property("is_archived", th.BooleanType()),
         th.Property("created_at", th.DateTimeType()),
-        th.Property("delivery_reminders", ANY_ARRAY),
+        th.Property("delivery_reminders", JSON_ARRAY),
         th.Property("delivery_date", th.DateTimeType()),
         th.Property("scheduled_delivery_id", th.StringType()),
         th.Property("scheduled_delivery_date", th.DateTimeType()),
@@ -289,9 +291,9 @@ class CampaignAnalyticsStream(CastStream):
         integer_property("campaign_id"),
         *(integer_property(name) for name in SUMMARY_COUNTERS),
         th.Property("timeline", th.ObjectType(), description="Vendor timeline, verbatim."),
-        th.Property("scenes_watched", ANY_ARRAY),
-        th.Property("actions_clicked", ANY_ARRAY),
-        th.Property("feedbacks", ANY_ARRAY),
+        th.Property("scenes_watched", JSON_ARRAY),
+        th.Property("actions_clicked", JSON_ARRAY),
+        th.Property("feedbacks", JSON_ARRAY),
         th.Property("user_agents", th.ObjectType()),
         th.Property("languages", th.ObjectType()),
         UNMAPPED,

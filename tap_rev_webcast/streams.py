@@ -100,6 +100,10 @@ UNMAPPED = unmapped_fields_property(
     "Fields Rev sent that this tap does not map yet (names in snake_case)."
 )
 STRINGS = th.ArrayType(th.StringType())
+# A JSON array column: its items undeclared, so loaders make it one JSON column (jsonb in
+# PostgreSQL; with declared items target-postgres makes jsonb[], an array of JSON values).
+# The members each item carries are named in the column's description.
+JSON_ARRAY = th.CustomType({"type": ["array"]})
 
 
 REPORT_KEYS = (
@@ -153,18 +157,13 @@ class RevWebcastsStream(RevStream):
         text_property("event_url"),
         th.Property(
             "background_images",
-            th.ArrayType(th.ObjectType(text_property("url"), text_property("scale_size"))),
+            JSON_ARRAY,
+            description="Objects with url and scale_size.",
         ),
         th.Property(
             "categories",
-            th.ArrayType(
-                th.ObjectType(
-                    text_property("category_id"),
-                    text_property("name"),
-                    text_property("full_path"),
-                    boolean_property("restricted"),
-                )
-            ),
+            JSON_ARRAY,
+            description="Objects with category_id, name, full_path and restricted (boolean).",
         ),
         th.Property("tags", STRINGS),
         boolean_property("unlisted"),
@@ -205,9 +204,8 @@ class RevWebcastsStream(RevStream):
         text_property("attendee_join_method", "Anonymous or Registration."),
         th.Property(
             "external_presenters",
-            th.ArrayType(
-                th.ObjectType(text_property("name"), text_property("title"), text_property("email"))
-            ),
+            JSON_ARRAY,
+            description="Objects with name, title and email.",
         ),
         boolean_property("is_featured"),
         text_property(
@@ -477,15 +475,9 @@ SESSION_SCHEMA = th.PropertiesList(
     integer_property("rebuffer_duration"),
     th.Property(
         "polls",
-        th.ArrayType(
-            th.ObjectType(
-                text_property("poll_id"),
-                text_property("question"),
-                text_property("answers"),
-                datetime_property("when"),
-            )
-        ),
-        description="This attendee's poll answers (webcasts with userPollsResponse=LogAll).",
+        JSON_ARRAY,
+        description="This attendee's poll answers (webcasts with userPollsResponse=LogAll): "
+        "objects with poll_id, question, answers and when (date-time).",
     ),
     UNMAPPED,
 ).to_dict()
@@ -948,10 +940,8 @@ class RegistrationsStream(ScrolledReportStream):
         text_property("email"),
         th.Property(
             "registration_fields_answers",
-            th.ArrayType(
-                th.ObjectType(text_property("id"), text_property("name"), text_property("value"))
-            ),
-            description="The registration form's answers (field id, name, value).",
+            JSON_ARRAY,
+            description="The registration form's answers: objects with id, name and value.",
         ),
         UNMAPPED,
     ).to_dict()
