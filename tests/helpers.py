@@ -207,7 +207,6 @@ REV_STREAMS = (
     "webcast_attendance_summary",
     "realtime_attendees",
     "comments",
-    "registrations",
     "poll_results",
     "poll_answers",
     "questions",

@@ -168,7 +168,9 @@ def test_secrets_and_tokens_never_reach_any_output_at_debug_level(tmp_path):
     assert '"RECORD"' in result.stdout
     assert "DEBUG" in result.stderr
     assert api.count("/api/v2/authenticate") == 2
-    assert api.count("", status=401) == 1
+    # Comments and the other report GETs now go at the GET pace: several may be in flight
+    # when the tokens are revoked, and all their 401s share the one new login.
+    assert api.count("", status=401) >= 1
     assert server.faults_injected("429") == server.faults_injected("500") == 1
     for secret in (API_KEY, SECRET, PASSWORD, *api.issued_tokens):
         assert secret not in output

@@ -9,8 +9,9 @@ from collections import Counter
 
 from tap_rev_webcast.client import snake_case
 from tap_rev_webcast.tap import TapRevWebcast
-from tests.helpers import REV_STREAMS as STREAMS
-from tests.helpers import Rev, catalog_selecting
+from tests.helpers import REV_STREAMS, Rev, catalog_selecting
+
+STREAMS = (*REV_STREAMS, "registrations")
 
 
 def utc(text: str | None) -> str | None:
