@@ -9,7 +9,8 @@
   unsorted streams commit a partition's bookmark only once the partition is complete, so
   an interrupted run resumes correctly; the warning says otherwise.
 - "Beginning sync of ..." and "Starting incremental sync of ..." come once or twice per
-  partition (twice for partitions requested ahead): they move to DEBUG, and our progress
+  partition (twice for partitions requested ahead). The first "Beginning sync" of each
+  stream stays, to say the stream has started; the others move to DEBUG, and our progress
   lines (tap_common/progress.py) say when each partition is done.
 """
 
@@ -23,21 +24,29 @@ from typing_extensions import override
 
 _SYNC_ERROR = "An unhandled error occurred while syncing"
 _UNSORTED = "Stream is assumed to be unsorted"
-_PER_PARTITION = ("Beginning sync of", "Starting incremental sync of")
+_STREAM_START = "Beginning sync of"
+_PER_PARTITION = (_STREAM_START, "Starting incremental sync of")
 
 
 class SdkLines(logging.Filter):
-    """Drops the SDK lines described in this module's docstring."""
+    """Drops or demotes the SDK lines described in this module's docstring."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: set[str] = set()  # loggers (streams) whose first sync line was shown
 
     @override
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
         if message.startswith(_SYNC_ERROR):
             return not isinstance(sys.exc_info()[1], FatalAPIError)
+        if message.startswith(_STREAM_START) and record.name not in self.started:
+            self.started.add(record.name)
+            return True
         if message.startswith(_PER_PARTITION) and record.levelno > logging.DEBUG:
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
             return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
         return not message.startswith(_UNSORTED)
 
 
-SDK_LINES = SdkLines()
+SDK_LINES = SdkLines()  # one per process; VendorTap.sync_all forgets the streams started

@@ -207,6 +207,7 @@ class VendorTap(Tap, t.Generic[RunT]):
     @override  # type: ignore[misc]
     def sync_all(self) -> None:
         redact_every_handler()  # handlers set up since __init__ too
+        SDK_LINES.started.clear()
         try:
             super().sync_all()
         finally:
