@@ -48,7 +48,12 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
-from tap_common.errors import describe_exception
+from tap_common.errors import (
+    UnreachableError,
+    describe_exception,
+    retry_advice,
+    unreachable_cause,
+)
 from tap_common.http import CrossHostRedirectError, new_session
 from tap_common.retry import retry_after_seconds
 from tap_common.secrets import register_secret
@@ -115,6 +120,7 @@ class RevAuthenticator(requests.auth.AuthBase):
         retry_base_seconds: float = 2,
         throttle_wait_seconds: float = 60,
         retry_max_wait_seconds: float = 120,
+        answered: threading.Event | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
@@ -125,7 +131,8 @@ class RevAuthenticator(requests.auth.AuthBase):
         self.retry_base_seconds = retry_base_seconds
         self.throttle_wait_seconds = throttle_wait_seconds
         self.retry_max_wait_seconds = retry_max_wait_seconds
-        self.session = new_session()
+        # ``answered``: the run's flag (tap_common/run.py), set by any response.
+        self.session = new_session(answered)
         self.logins = 0
         self.extensions = 0
         self._token: str | None = None
@@ -210,6 +217,8 @@ class RevAuthenticator(requests.auth.AuthBase):
             try:
                 response = self._post(path, json=self.credentials.body())
             except requests.exceptions.RequestException as exc:
+                self._stop_if_unreachable(exc, path)
+                failure: BaseException = exc
                 cause = describe_exception(exc)
             else:
                 if response.status_code == HTTPStatus.OK:
@@ -223,6 +232,7 @@ class RevAuthenticator(requests.auth.AuthBase):
                     )
                     return
                 self._refuse_login(response, path)
+                failure = RetriableAPIError(path, response)
                 cause = f"HTTP {response.status_code}"
             self.logger.warning(
                 "Rev login at %s failed (%s), attempt %d of %d.",
@@ -232,10 +242,16 @@ class RevAuthenticator(requests.auth.AuthBase):
                 self.max_retries + 1,
             )
         msg = (
-            f"Could not log in to Rev at {path} after {self.max_retries + 1} attempts "
-            f"({cause}). Check 'base_url' and the network; raise 'max_retries' if Rev is busy."
+            f"Rev login ({path}): gave up after {self.max_retries + 1} attempts: {cause}. "
+            f"{retry_advice(failure, self.timeout)}"
         )
         raise FatalAPIError(msg)
+
+    def _stop_if_unreachable(self, exc: BaseException, path: str) -> None:
+        """A login that never reached a server, before any answer: a setting to fix."""
+        cause = unreachable_cause(exc)
+        if cause is not None and not self.session.answered.is_set():
+            raise UnreachableError.of(f"Rev login ({path})", self.base_url, cause, self.base_url)
 
     def _refuse_login(self, response: requests.Response, path: str) -> None:
         """Raise for a login answer that must not be retried (any 4xx)."""

@@ -134,6 +134,7 @@ class RevRun(VendorRun):
             retry_base_seconds=config.get("retry_base_seconds", 2),
             throttle_wait_seconds=config["throttle_wait_seconds"],
             retry_max_wait_seconds=config.get("retry_max_wait_seconds", 120),
+            answered=self.answered,
         )
         #: Client-side limits per endpoint family.
         self.rate_limiter = RateLimiter(
@@ -166,6 +167,7 @@ class RevRun(VendorRun):
                 stream.stop_prefetching()
         self.authenticator.logoff()
         self.log_request_summary()
+        super().close()
 
     def log_request_summary(self) -> None:
         """One line with the requests made, the rate-limit waits and the logins of the run."""

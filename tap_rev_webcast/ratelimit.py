@@ -54,8 +54,12 @@ class FamilyStats:
 
     requests: int = 0
     waits: int = 0  # requests that had to wait for the spacing or a 429 pause
+    #: Wall time during which at least one request of the family waited: waits of
+    #: several threads at once count once, so it never exceeds the run's length.
     waited_seconds: float = 0.0
     throttled: int = 0  # 429s received
+    waiting: int = 0  # requests waiting now
+    waiting_since: float = 0.0
 
 
 class RateLimiter:
@@ -76,7 +80,7 @@ class RateLimiter:
 
     def acquire(self, family: str) -> None:
         """Wait until a request of ``family`` may be sent, and count it."""
-        waited = 0.0
+        waited = False
         with self._lock:
             self.stats[family].requests += 1
             slot, pauses = self._reserve(family)
@@ -84,8 +88,8 @@ class RateLimiter:
             wait = slot - self.clock.now()
             if wait > 0:
                 self.logger.debug("Rate limit: waiting %.2f s before a '%s' request.", wait, family)
-                self.clock.sleep(wait)
-                waited += wait
+                self._sleep(family, wait)
+                waited = True
             with self._lock:
                 if self._pauses[family] == pauses:
                     break
@@ -95,7 +99,21 @@ class RateLimiter:
         if waited:
             with self._lock:
                 self.stats[family].waits += 1
-                self.stats[family].waited_seconds += waited
+
+    def _sleep(self, family: str, seconds: float) -> None:
+        """Sleep, adding to the family's wall time of waiting (not once per thread)."""
+        stats = self.stats[family]
+        with self._lock:
+            if stats.waiting == 0:
+                stats.waiting_since = self.clock.now()
+            stats.waiting += 1
+        try:
+            self.clock.sleep(seconds)
+        finally:
+            with self._lock:
+                stats.waiting -= 1
+                if stats.waiting == 0:
+                    stats.waited_seconds += self.clock.now() - stats.waiting_since
 
     def _reserve(self, family: str) -> tuple[float, int]:
         """The next free slot of ``family`` (taken), and the pause count it was taken under."""
@@ -113,10 +131,11 @@ class RateLimiter:
             self._next_at[family] = max(self._next_at.get(family, 0.0), self.clock.now() + seconds)
 
     def summary(self) -> str:
-        """``reports: 130 requests, 12 waits (6.3 s), 0 throttled; ...``"""
+        """``reports: 130 requests, 12 waits (6.3 s of wall time), 0 throttled; ...``"""
         with self._lock:
             return "; ".join(
-                f"{family}: {s.requests} requests, {s.waits} waits ({s.waited_seconds:.1f} s), "
+                f"{family}: {s.requests} requests, {s.waits} waits "
+                f"({s.waited_seconds:.1f} s of wall time), "
                 f"{s.throttled} throttled"
                 for family, s in self.stats.items()
                 if s.requests or s.throttled

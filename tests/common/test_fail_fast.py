@@ -11,6 +11,7 @@ import pytest
 
 from tap_cast.tap import TapCast
 from tap_common.errors import UnreachableError
+from tap_rev_webcast.tap import TapRevWebcast
 from tap_webcasts.tap import TapWebcasts
 from tests.helpers import run_tap
 
@@ -18,6 +19,7 @@ RETRYING = {"max_retries": 5, "retry_base_seconds": 30, "request_timeout": 1}
 CONFIGS = {
     TapCast: {"api_key": "key-123456", "org_slug": "demo-org", "cast_ids": [1940]},
     TapWebcasts: {"username": "reports@example.com", "password": "pw-123456"},
+    TapRevWebcast: {"api_key": "key-123456", "secret": "secret-123456", "webcast_ids": ["w1"]},
 }
 
 
