@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import pytest
 
+from tap_rev_webcast.ratelimit import RateLimiter, SystemClock
 from tests.helpers import SEQUENTIAL, Rev, rev_dataset, start_rev
 
 REPORT_ENDPOINTS = ("/post-event-report", "/comments", "/poll-results", "/questions", "/reactions")
@@ -97,3 +102,19 @@ def test_a_429_without_retry_after_waits_the_configured_time(rev: Rev, caplog):
         assert next_report_after(rev, at) - at == pytest.approx(45, abs=0.2)
     assert "waiting 45.0 s ('throttle_wait_seconds')" in caplog.text
     assert len(run.records("questions")) == len(rev.dataset.ground_truth()["questions"])
+
+
+def test_waits_of_several_threads_at_once_count_once_as_wall_time():
+    limiter = RateLimiter({"reports": 600}, SystemClock(), logging.getLogger("test"))
+    started = time.monotonic()
+    threads = [threading.Thread(target=limiter.acquire, args=("reports",)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    stats = limiter.stats["reports"]
+    assert stats.waits == 3  # the first request goes at once
+    # Summed per thread the waits would be about twice the elapsed time.
+    assert 0 < stats.waited_seconds <= elapsed
+    assert "s of wall time" in limiter.summary()
