@@ -70,6 +70,15 @@ COMMON_SETTINGS = th.PropertiesList(
         title="Longest retry wait (seconds)",
         description="Cap on any single wait between retries, Retry-After included.",
     ),
+    th.Property(
+        "log_metrics",
+        th.BooleanType(),
+        default=False,
+        title="Log METRIC lines",
+        description="Also log the SDK's METRIC lines (one per request, and record counts) "
+        "for log-based monitoring. Off by default: the tap logs one line per finished "
+        "partition and a summary per stream instead.",
+    ),
 )
 
 
@@ -169,6 +178,8 @@ class VendorTap(Tap, t.Generic[RunT]):
             super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
             raise self.config_error(exc.errors) from None
+        if not self.config.get("log_metrics"):
+            self.metrics_logger.setLevel(logging.WARNING)
         for name, spec in self.config_jsonschema.get("properties", {}).items():
             if spec.get("secret"):
                 register_secret(self.config.get(name))

@@ -64,3 +64,12 @@ def test_one_line_per_finished_partition_and_a_summary_per_stream(
         + summary[0].split(" rows, ", 1)[1]
     ]
     assert " requests, 0 retries, " in summary[0]
+
+
+def test_metric_lines_only_when_asked_for(cast_sandbox, config, caplog):
+    caplog.set_level("INFO")
+    run_tap(TapCast, config)
+    assert "METRIC:" not in caplog.text
+    caplog.clear()
+    run_tap(TapCast, {**config, "log_metrics": True})
+    assert '"metric":"http_request_duration"' in caplog.text
