@@ -10,8 +10,8 @@ The policy, per declared type (README, "Reliability"):
 - number: a number sent as text becomes an exact decimal; text that is no number, NaN and
   infinities stop the run.
 - boolean: true/false, also as text in any case; anything else stops the run.
-- object and array with declared members: each member by the same rules; a value of
-  another shape stops the run.
+- object and array: a value of another shape stops the run; declared members and items
+  follow the same rules, undeclared ones are kept as sent.
 - a required column with no value stops the run.
 """
 
@@ -120,16 +120,17 @@ def _scalar_check(types: list[str]) -> Check | None:
 
 
 def _nested_check(schema: dict, types: list[str]) -> Check | None:
-    if "object" in types and schema.get("properties"):
+    """Objects and lists: the shape always, declared members and items by their rules."""
+    if "object" in types:
         members = {
             name: check
-            for name, spec in schema["properties"].items()
+            for name, spec in (schema.get("properties") or {}).items()
             if (check := compile_check(spec)) is not None
         }
         return _object_check(members, set(schema.get("required", [])))
-    if "array" in types and isinstance(schema.get("items"), dict):
-        item_check = compile_check(schema["items"])
-        return _array_check(item_check)
+    if "array" in types:
+        items = schema.get("items")
+        return _array_check(compile_check(items) if isinstance(items, dict) else None)
     return None
 
 

@@ -18,6 +18,7 @@ SCHEMA = th.PropertiesList(
     th.Property("label", th.StringType()),
     th.Property("items", th.ArrayType(th.ObjectType(th.Property("votes", th.IntegerType())))),
     th.Property("free", th.ObjectType()),
+    th.Property("json_list", th.CustomType({"type": ["array"]})),
 ).to_dict()
 conform = RecordConformer(SCHEMA)
 
@@ -69,3 +70,12 @@ def test_a_required_column_without_a_value_stops():
 def test_text_the_writer_cannot_hold_is_cleaned():
     assert clean_text({"k\ud800": ["a\x00b\udfff", 1]}) == {"k\ufffd": ["ab\ufffd", 1]}
     assert clean_text("tab\tbell\x07") == "tab\tbell\x07"  # other control characters stay
+
+
+def test_objects_and_lists_without_declared_members_still_have_their_shape():
+    record = {"id": "a", "free": {"any": [1]}, "json_list": [{"k": 1}, "x"]}
+    assert conform(dict(record)) == record
+    with pytest.raises(VendorDataError, match="field 'json_list' holds"):
+        conform({"id": "a", "json_list": {"k": 1}})
+    with pytest.raises(VendorDataError, match="field 'free' holds"):
+        conform({"id": "a", "free": [1]})
