@@ -259,6 +259,12 @@ class VendorTap(Tap, t.Generic[RunT]):
         """Run the tap; an error the user must act on becomes one line and exit code 1."""
         try:
             super().invoke(*args, **kwargs)
+        except ConfigValidationError as exc:
+            # One line per wrong setting, and nothing after it: the SDK would end with
+            # "Config validation failed" and the whole settings schema.
+            for error in exc.errors:
+                cls.logger.error(error)
+            sys.exit(1)
         except FatalAPIError as exc:
             cls.logger.error("%s: %s", cls.name, exc)
             sys.exit(1)

@@ -273,10 +273,8 @@ def test_a_bad_date_fails_meltano_config_test_in_the_tap(project):
     sandbox = VENDORS["tap-cast"].start()
     try:
         env = {**sandbox.env, "TAP_CAST_START_DATE": "2024-13-01"}
-        # Meltano shows the tap's output at debug level only; its last line at any level.
-        test = project.meltano(
-            "--log-level=debug", "config", "test", "tap-cast", env=env, check=False
-        )
+        # Meltano shows the tap's last line at any level: the tap makes it the setting's.
+        test = project.meltano("config", "test", "tap-cast", env=env, check=False)
         requests_made = sandbox.server.count()
         good = project.meltano("config", "test", "tap-cast", env=sandbox.env, check=False)
     finally:
