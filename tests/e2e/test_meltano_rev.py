@@ -23,6 +23,7 @@ KEYS = {
     "poll_answers": "webcast_id, run_number, poll_id, answer",
     "questions": "question_id",
     "reactions": "webcast_id, run_number, webcast_date, reaction",
+    "registrations": "webcast_id, registration_id",
 }
 
 
