@@ -34,7 +34,7 @@ base against working tree, never 1 against 8.
   real-time attendees included; the sandbox's and the tap's per-minute limits are raised
   alike, so back-to-back runs never wait for a rate-limit window.
 
-    .venv/bin/python bench/same_output.py [--base 6b8ce35] [--smoke] [--only cast]
+    .venv/bin/python bench/same_output.py [--base 6b8ce35] [--smoke] [--only cast webcasts]
         [--max-concurrency 1,default]
 """
 
@@ -409,7 +409,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--base", default=DEFAULT_BASE, help="git revision to compare with")
     parser.add_argument("--smoke", action="store_true", help="small datasets (CI)")
-    parser.add_argument("--only", choices=("cast", "webcasts", "rev"))
+    parser.add_argument("--only", nargs="+", choices=("cast", "webcasts", "rev"))
     parser.add_argument(
         "--max-concurrency",
         default="1,default",
@@ -430,7 +430,7 @@ def main() -> None:
             "run, then a second one from its own final state"
         )
         for case in cases(args.smoke):
-            if args.only and not case.tap.startswith(f"tap-{args.only}"):
+            if args.only and not any(case.tap.startswith(f"tap-{name}") for name in args.only):
                 continue
             try:
                 with sandbox(case.sandbox) as url:
