@@ -6,7 +6,8 @@ event_type=view): 412 rows, 3 requests, 0 retries, 1.2 s``
 ``analytics_events: done: 100 partitions, 41,200 rows, 300 requests, 2 retries, 35.2 s``
 
 Requests and retries are counted in whichever thread makes them (partitions are fetched
-ahead), rows in the main thread as they are written. Seconds are wall time.
+ahead), rows in the main thread as they are written; a stream's totals include requests
+made outside its partitions (Rev's webcast statuses). Seconds are wall time.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class StreamProgress:
         self.stream_name = stream_name
         self.logger = logger
         self._lock = threading.Lock()
-        self._open: dict[str, Counts] = {}
+        self._open: dict[str, Counts] = {}  # by partition, requests made ahead included
+        self._running: set[str] = set()  # partitions begun and not finished
         self.total = Counts()
         self.partitions_done = 0
         self.first_started: float | None = None
@@ -55,13 +57,17 @@ class StreamProgress:
     def request(self, context: Context | None) -> None:
         with self._lock:
             self._counts(context).requests += 1
+            self.total.requests += 1
 
     def retry(self, context: Context | None) -> None:
         with self._lock:
             self._counts(context).retries += 1
+            self.total.retries += 1
 
     def row(self, context: Context | None) -> None:
-        self._counts(context).rows += 1  # main thread only; the dict entry exists by then
+        with self._lock:
+            self._counts(context).rows += 1
+            self.total.rows += 1
 
     @contextlib.contextmanager
     def partition(self, context: Context | None, of: int | None) -> t.Iterator[None]:
@@ -69,15 +75,15 @@ class StreamProgress:
         with self._lock:
             counts = self._counts(context)
             counts.started = time.monotonic()  # wall time from its turn, not its prefetch
+            self._running.add(_key(context))
         if self.first_started is None:
             self.first_started = counts.started
         yield
         with self._lock:
             counts = self._open.pop(_key(context))
+            self._running.discard(_key(context))
         self.partitions_done += 1
         self.last_finished = time.monotonic()
-        for name in ("rows", "requests", "retries"):
-            setattr(self.total, name, getattr(self.total, name) + getattr(counts, name))
         number = f"partition {self.partitions_done}" + (f" of {of}" if of else "")
         where = "" if context is None else f" ({partition_label(context)})"
         self.logger.info(
@@ -94,13 +100,17 @@ class StreamProgress:
         return f"{counts.rows:,} rows, {counts.requests:,} requests, {counts.retries:,} retries"
 
     def log_summary(self) -> None:
-        """The stream's totals, if it read anything."""
+        """The stream's totals, if it began; "stopped" when a partition did not finish."""
         if self.first_started is None:
             return
-        seconds = (self.last_finished or time.monotonic()) - self.first_started
+        unfinished = bool(self._running)  # a partition began and did not finish
+        seconds = (time.monotonic() if unfinished else self.last_finished or 0.0) - (
+            self.first_started
+        )
         self.logger.info(
-            "%s: done: %d partitions, %s, %.1f s",
+            "%s: %s: %d partitions, %s, %.1f s",
             self.stream_name,
+            "stopped" if unfinished else "done",
             self.partitions_done,
             self.counts_text(self.total),
             seconds,

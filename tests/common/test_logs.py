@@ -73,3 +73,17 @@ def test_metric_lines_only_when_asked_for(cast_sandbox, config, caplog):
     caplog.clear()
     run_tap(TapCast, {**config, "log_metrics": True})
     assert '"metric":"http_request_duration"' in caplog.text
+
+
+def test_a_stream_that_failed_is_summed_up_as_stopped(cast_sandbox, config, caplog):
+    server, _ = cast_sandbox
+
+    def events_fail(request, response):
+        if request.path.endswith("/analytics_events"):
+            response.status = 500
+
+    server.hooks.append(events_fail)
+    caplog.set_level("INFO")
+    run_tap(TapCast, {**config, "max_retries": 0, "max_concurrency": 1}, expect_error=True)
+    assert "analytics_events: stopped: 0 partitions, 0 rows, 1 requests" in caplog.text
+    assert "analytics_events: done:" not in caplog.text
