@@ -33,6 +33,10 @@ class Counts:
     started: float = field(default_factory=time.monotonic)
 
 
+def _amount(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
 def _key(context: Context | None) -> str:
     return partition_label(context)
 
@@ -97,7 +101,13 @@ class StreamProgress:
 
     @staticmethod
     def counts_text(counts: Counts) -> str:
-        return f"{counts.rows:,} rows, {counts.requests:,} requests, {counts.retries:,} retries"
+        return ", ".join(
+            (
+                _amount(counts.rows, "row", "rows"),
+                _amount(counts.requests, "request", "requests"),
+                _amount(counts.retries, "retry", "retries"),
+            )
+        )
 
     def log_summary(self) -> None:
         """The stream's totals, if it began; "stopped" when a partition did not finish."""

@@ -85,5 +85,5 @@ def test_a_stream_that_failed_is_summed_up_as_stopped(cast_sandbox, config, capl
     server.hooks.append(events_fail)
     caplog.set_level("INFO")
     run_tap(TapCast, {**config, "max_retries": 0, "max_concurrency": 1}, expect_error=True)
-    assert "analytics_events: stopped: 0 partitions, 0 rows, 1 requests" in caplog.text
+    assert "analytics_events: stopped: 0 partitions, 0 rows, 1 request, 0 retries" in caplog.text
     assert "analytics_events: done:" not in caplog.text
