@@ -1,6 +1,9 @@
 """CLI.
 
-python -m sandbox serve cast --port 8765
+With no options, each simulator listens where the `sandbox` environment of meltano.yml
+expects it, with the same credentials, and prints the config a tap needs:
+
+python -m sandbox serve cast
 python -m sandbox truth cast --out truth.json
 python -m sandbox serve webcasts --port 8766 --registrants-override 0=1000000
 python -m sandbox truth webcasts --counts-only
@@ -11,15 +14,20 @@ python -m sandbox truth rev --counts-only
 from __future__ import annotations
 
 import argparse
+import errno
+import json
+import shlex
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
 
-from .cast import DOC_API_KEY, CastAPI, CastDataset
+from .cast import CastAPI, CastDataset
 from .faults import FAULT_KINDS, FaultConfig
 from .rev import (
+    RevAPI,
     add_rev_api_args,
     add_rev_dataset_args,
     add_rev_truth_args,
@@ -27,7 +35,18 @@ from .rev import (
     rev_truth_from_args,
 )
 from .server import SandboxServer, json_text
-from .webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
+from .webcasts import DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
+
+# The CLI's defaults are the values of the `sandbox` environment in meltano.yml, so
+# `python -m sandbox serve <vendor>` answers `meltano --environment=sandbox run` as it is
+# (tests/test_sandbox_cli.py keeps them equal). The datasets keep their own defaults (Cast's
+# is the documented sample key, whose '$' Meltano would expand inside meltano.yml).
+SANDBOX_API_KEY = "sandbox-demo-key"
+CLI_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cast": {"port": 8765, "api_key": SANDBOX_API_KEY},
+    "webcasts": {"port": 8766, "password": "sandbox-demo-password"},
+    "rev": {"port": 8767, "api_key": SANDBOX_API_KEY, "secret": "sandbox-demo-secret"},
+}
 
 
 def _add_cast_dataset_args(parser: argparse.ArgumentParser) -> None:
@@ -38,11 +57,7 @@ def _add_cast_dataset_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--events", type=int, default=40, help="events per event type per campaign (on average)"
     )
-    group.add_argument(
-        "--api-key",
-        default=DOC_API_KEY,
-        help="expected Authorization header (default: the documented sample key)",
-    )
+    group.add_argument("--api-key", help="expected Authorization header")
     group.add_argument("--org-slug", default="demo-org")
 
 
@@ -107,7 +122,7 @@ def _add_webcasts_dataset_args(parser: argparse.ArgumentParser) -> None:
         help="registrants of one event, by event id or 0-based index (repeatable), e.g. 0=1000000",
     )
     group.add_argument("--username", default=DEFAULT_USERNAME)
-    group.add_argument("--password", default=DEFAULT_PASSWORD)
+    group.add_argument("--password")
 
 
 def _webcasts_dataset(args: argparse.Namespace) -> WebcastsDataset:
@@ -187,23 +202,61 @@ def _add_webcasts_truth_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# vendor -> (add dataset args, add serve-only args, build app, build ground truth)
-VENDORS: dict[
-    str, tuple[Callable[..., None], Callable[..., None], Callable[..., Any], Callable[..., dict]]
-] = {
-    "cast": (
+def _cast_config(api: CastAPI) -> dict[str, Any]:
+    dataset = api.dataset
+    return {
+        "api_key": dataset.api_key,
+        "org_slug": dataset.org_slug,
+        "cast_ids": dataset.cast_ids(),
+    }
+
+
+def _webcasts_config(api: WebcastsAPI) -> dict[str, Any]:
+    return {"username": api.dataset.username, "password": api.dataset.password}
+
+
+def _rev_config(api: RevAPI) -> dict[str, Any]:
+    dataset = api.dataset
+    # From the day the first webcast starts, so a first run reads every webcast.
+    first = min((webcast.start for webcast in dataset.webcasts), default=dataset.now)
+    day = datetime.fromtimestamp(first, tz=timezone.utc).strftime("%Y-%m-%dT00:00:00Z")
+    return {"api_key": dataset.api_key, "secret": dataset.secret, "start_date": day}
+
+
+class Vendor(NamedTuple):
+    tap: str
+    add_dataset_args: Callable[[argparse.ArgumentParser], None]
+    add_api_args: Callable[[argparse.ArgumentParser], None]  # serve only
+    app: Callable[[argparse.Namespace], Any]
+    truth: Callable[[argparse.Namespace], dict]
+    config: Callable[[Any], dict[str, Any]]  # app -> the tap's settings, base_url aside
+
+
+VENDORS: dict[str, Vendor] = {
+    "cast": Vendor(
+        "tap-cast",
         _add_cast_dataset_args,
         _add_cast_api_args,
         _cast_app,
         lambda args: _cast_dataset(args).ground_truth(),
+        _cast_config,
     ),
-    "webcasts": (
+    "webcasts": Vendor(
+        "tap-webcasts",
         _add_webcasts_dataset_args,
         _add_webcasts_api_args,
         _webcasts_app,
         _webcasts_truth,
+        _webcasts_config,
     ),
-    "rev": (add_rev_dataset_args, add_rev_api_args, rev_app_from_args, rev_truth_from_args),
+    "rev": Vendor(
+        "tap-rev-webcast",
+        add_rev_dataset_args,
+        add_rev_api_args,
+        rev_app_from_args,
+        rev_truth_from_args,
+        _rev_config,
+    ),
 }
 # vendor -> add truth-only args (optional)
 TRUTH_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
@@ -215,7 +268,9 @@ TRUTH_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
 def _add_server_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("server & faults")
     group.add_argument("--host", default="127.0.0.1")
-    group.add_argument("--port", type=int, default=8765, help="0 = any free port")
+    group.add_argument(
+        "--port", type=int, help="default: the sandbox environment's port; 0 = any free port"
+    )
     group.add_argument("--latency-ms", type=float, default=0.0)
     group.add_argument(
         "--fault-rate", type=float, default=0.0, help="probability of a random fault per request"
@@ -237,26 +292,64 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m sandbox", description="Local vendor API simulators."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve a simulator until SIGINT/SIGTERM")
+    serve = sub.add_parser(
+        "serve", help="serve a simulator until SIGINT/SIGTERM; prints the config a tap needs"
+    )
     serve_sub = serve.add_subparsers(dest="vendor", required=True)
     truth = sub.add_parser("truth", help="write the ground truth JSON of a dataset")
     truth_sub = truth.add_subparsers(dest="vendor", required=True)
-    for name, (add_data, add_api, _, _) in VENDORS.items():
+    for name, vendor in VENDORS.items():
+        defaults = CLI_DEFAULTS[name]
         serve_parser = serve_sub.add_parser(name)
         _add_server_args(serve_parser)
-        add_data(serve_parser)
-        add_api(serve_parser)
+        vendor.add_dataset_args(serve_parser)
+        vendor.add_api_args(serve_parser)
+        serve_parser.set_defaults(**defaults)
         truth_parser = truth_sub.add_parser(name)
-        add_data(truth_parser)
+        vendor.add_dataset_args(truth_parser)
         if name in TRUTH_ARGS:
             TRUTH_ARGS[name](truth_parser)
         truth_parser.add_argument("--out", help="output file (default: stdout)")
         truth_parser.add_argument("--indent", type=int, default=None)
+        truth_parser.set_defaults(
+            **{key: value for key, value in defaults.items() if key != "port"}
+        )
     return parser
 
 
+def config_lines(tap: str, config: dict[str, Any]) -> list[str]:
+    """The settings ``config`` as a JSON config file and as Meltano environment variables."""
+    prefix = tap.upper().replace("-", "_")
+    env = " ".join(
+        f"{prefix}_{key.upper()}="
+        + shlex.quote(value if isinstance(value, str) else json.dumps(value))
+        for key, value in config.items()
+    )
+    return [
+        f"{tap} config (save as config.json, then `{tap} --config config.json`):",
+        f"  {json.dumps(config)}",
+        "or as environment variables for `meltano run`:",
+        f"  export {env}",
+    ]
+
+
+def _listen_failure(args: argparse.Namespace, exc: OSError) -> str:
+    where = f"{args.host}:{args.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"error: the {args.vendor} sandbox cannot listen on {where}: the port is taken "
+            "(another sandbox or `make demo` still running?). Stop that process, or pass "
+            "--port N (0 picks a free port)."
+        )
+    return (
+        f"error: the {args.vendor} sandbox cannot listen on {where}: {exc.strerror or exc}. "
+        "Pass another --host or --port."
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
-    app = VENDORS[args.vendor][2](args)
+    vendor = VENDORS[args.vendor]
+    app = vendor.app(args)
     kinds = tuple(k for k in args.fault_kinds.split(",") if k)
     faults = FaultConfig(
         latency_ms=args.latency_ms,
@@ -266,7 +359,11 @@ def _serve(args: argparse.Namespace) -> int:
         slow_seconds=args.slow_seconds,
         seed=args.fault_seed,
     )
-    server = SandboxServer(app, host=args.host, port=args.port, faults=faults).start()
+    try:
+        server = SandboxServer(app, host=args.host, port=args.port, faults=faults).start()
+    except OSError as exc:
+        print(_listen_failure(args, exc), file=sys.stderr)
+        return 1
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -274,8 +371,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"{args.vendor} sandbox listening on http://{host}:{server.port}", flush=True)
+    # The first line ends with the URL: scripts and the benches read it from there.
+    print(f"{args.vendor} sandbox listening on {server.url}", flush=True)
+    config = {"base_url": server.url, **vendor.config(app)}
+    print("\n".join([*config_lines(vendor.tap, config), "Ctrl-C stops the sandbox."]), flush=True)
     try:
         while not stop.wait(0.5):
             pass
@@ -285,7 +384,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _truth(args: argparse.Namespace) -> int:
-    truth = VENDORS[args.vendor][3](args)
+    truth = VENDORS[args.vendor].truth(args)
     text = json_text(truth, indent=args.indent) + "\n"
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out_file:
