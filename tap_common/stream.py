@@ -227,7 +227,6 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
                 return None
             if self.conform_record is not None:
                 record = self.conform_record(record)
-            self.progress.row(context)
             return record
         except VendorDataError as exc:
             msg = f"stream '{self.name}' {partition_label(context)}: {exc}"
@@ -249,7 +248,13 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> t.Iterable[Context | None]:
-        """No child context at all for a stream without children: it would be copied per row."""
+        """No child context at all for a stream without children: it would be copied per row.
+
+        The SDK calls this once for each record it writes (or reads for a child only), so
+        the row is counted here: ``post_process`` may also map rows to plan partitions.
+        """
+        if self.selected:
+            self.progress.row(context)
         if self.child_streams:
             yield from super().generate_child_contexts(record, context)
 
