@@ -54,19 +54,13 @@ def test_one_line_per_finished_partition_and_a_summary_per_stream(
     assert len(lines) == partitions
     assert lines[-1].startswith(f"analytics_events: partition {partitions} of {partitions} done (")
     rows = len(run.records("analytics_events"))
-    summary = [
-        r.getMessage()
-        for r in caplog.records
-        if r.getMessage().startswith("analytics_events: done:")
-    ]
-    assert summary == [
-        f"analytics_events: done: {partitions} partitions, {rows:,} rows, "
-        + summary[0].split(" rows, ", 1)[1]
-    ]
+    messages = [record.getMessage() for record in caplog.records]
+    (summary,) = [line for line in messages if line.startswith("analytics_events: done:")]
+    assert summary.startswith(f"analytics_events: done: {partitions} partitions, {rows:,} rows, ")
     assert " requests, 0 retries, " in summary
     # Rows are counted as written, not as mapped: tap-cast also maps campaigns to plan.
     campaigns = len(run.records("campaigns"))
-    assert f"campaigns: done: 2 partitions, {campaigns:,} rows, " in caplog.text[0]
+    assert f"campaigns: done: 2 partitions, {campaigns:,} rows, " in caplog.text
 
 
 def test_metric_lines_only_when_asked_for(cast_sandbox, config, caplog):
