@@ -1,8 +1,8 @@
 """The main job: start every sandbox, `meltano run` each tap into DuckDB, print rows per table.
 
-Run with `make demo`. The sandboxes serve seeded data on fixed local ports that the
-`sandbox` environment of meltano.yml points at; the row counts are printed beside the
-sandbox's ground truth.
+Run with `make demo`. The sandboxes serve seeded data where the `sandbox` environment of
+meltano.yml expects them (the sandbox CLI's defaults); Meltano's log goes to output/demo.log
+and the terminal gets only the row counts beside the sandbox's ground truth.
 """
 
 from __future__ import annotations
@@ -40,46 +40,44 @@ def webcasts_counts(truth: dict) -> dict[str, int]:
 class Demo(t.NamedTuple):
     tap: str
     schema: str  # target schema: the extractor's namespace
-    dataset: list[str]  # `python -m sandbox {serve,truth} <dataset>`: vendor and data options
-    port: int  # where the `sandbox` environment of meltano.yml expects it
+    vendor: str  # `python -m sandbox {serve,truth} <vendor>`: its defaults are the environment's
     counts: t.Callable[[dict], dict[str, int]]  # ground truth -> rows expected per table
 
 
 DEMOS = [
-    Demo("tap-cast", "tap_cast", ["cast", "--api-key", "sandbox-demo-key"], 8765, cast_counts),
-    Demo(
-        "tap-webcasts",
-        "tap_webcasts",
-        ["webcasts", "--password", "sandbox-demo-password"],
-        8766,
-        webcasts_counts,
-    ),
-    Demo(
-        "tap-rev-webcast",
-        "tap_rev_webcast",
-        ["rev", "--api-key", "sandbox-demo-key", "--secret", "sandbox-demo-secret"],
-        8767,
-        cast_counts,  # one ground-truth key per stream, like Cast's
-    ),
+    Demo("tap-cast", "tap_cast", "cast", cast_counts),
+    Demo("tap-webcasts", "tap_webcasts", "webcasts", webcasts_counts),
+    Demo("tap-rev-webcast", "tap_rev_webcast", "rev", cast_counts),  # one key per stream
 ]
+LOG = ROOT / "output" / "demo.log"  # Meltano's log and the sandboxes' errors
+SERVE_OPTIONS: list[str] = []  # the sandbox CLI's defaults: where meltano.yml expects them
+
+
+class DemoFailed(Exception):
+    """One line for the terminal; the details are in the log."""
+
+
+def last_lines(count: int) -> str:
+    return "\n".join(LOG.read_text(errors="replace").splitlines()[-count:])
 
 
 @contextlib.contextmanager
-def sandbox(demo: Demo) -> t.Iterator[None]:
+def sandbox(demo: Demo, log: t.IO[str]) -> t.Iterator[str]:
+    """Serve the demo's sandbox in its own process; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", *demo.dataset, "--port", str(demo.port)],
+        [sys.executable, "-m", "sandbox", "serve", demo.vendor, *SERVE_OPTIONS],
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline().strip()  # "... listening on http://..."
-        if "listening" not in line:
-            msg = f"the {demo.tap} sandbox did not start (is port {demo.port} taken?)"
-            raise SystemExit(msg)
-        print(line)
-        yield
+        line = process.stdout.readline().strip()  # "<vendor> sandbox listening on http://..."
+        if "listening on http" not in line:
+            process.wait(timeout=10)
+            raise DemoFailed(f"The {demo.vendor} sandbox did not start:\n{last_lines(1)}")
+        yield line.rsplit(" ", 1)[-1]
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -87,7 +85,7 @@ def sandbox(demo: Demo) -> t.Iterator[None]:
 
 def expected_rows(demo: Demo) -> dict[str, int]:
     output = subprocess.run(
-        [sys.executable, "-m", "sandbox", "truth", *demo.dataset],
+        [sys.executable, "-m", "sandbox", "truth", demo.vendor],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -96,19 +94,36 @@ def expected_rows(demo: Demo) -> dict[str, int]:
     return demo.counts(json.loads(output))
 
 
-def main() -> int:
-    WAREHOUSE.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+def run_taps(log: t.IO[str]) -> None:
+    """`meltano run <tap> target-duckdb` for each demo, its output appended to the log."""
+    env = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE),
+    }
     for demo in DEMOS:
-        with sandbox(demo):
-            subprocess.run(
-                [str(BIN / "meltano"), "--environment=sandbox", "run", demo.tap, "target-duckdb"],
+        with sandbox(demo, log) as base_url:
+            # The environment's base_url already, unless SERVE_OPTIONS moved the port.
+            tap_env = {**env, f"{demo.tap.upper().replace('-', '_')}_BASE_URL": base_url}
+            command = ["meltano", "--environment=sandbox", "run", demo.tap, "target-duckdb"]
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            result = subprocess.run(
+                [str(BIN / "meltano"), *command[1:]],
                 cwd=ROOT,
-                env=env,
-                check=True,
+                env=tap_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
             )
+            if result.returncode:
+                msg = f"`{' '.join(command)}` failed (exit {result.returncode}); its last lines:"
+                raise DemoFailed(f"{msg}\n{last_lines(5)}")
+
+
+def print_table() -> int:
+    """Rows per table beside the sandbox's ground truth; returns how many tables differ."""
     mismatches = 0
-    print(f"\nRows in {WAREHOUSE.relative_to(ROOT)}:")
     print(f"{'table':45} {'rows':>8} {'sandbox truth':>14}")
     with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
         for demo in DEMOS:
@@ -122,8 +137,26 @@ def main() -> int:
                 (rows,) = db.execute(f'select count(*) from {demo.schema}."{table}"').fetchone()  # type: ignore[misc]
                 print(f"{demo.schema + '.' + table:45} {rows:>8} {expected.get(table, '?'):>14}")
                 mismatches += rows != expected.get(table)
+    return mismatches
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def main() -> int:
+    WAREHOUSE.parent.mkdir(exist_ok=True)
+    LOG.parent.mkdir(exist_ok=True)
+    print(f"Running each tap into {shown(WAREHOUSE)}; Meltano's log: {shown(LOG)}", flush=True)
+    try:
+        with LOG.open("w", encoding="utf-8") as log:
+            run_taps(log)
+    except DemoFailed as exc:
+        print(exc)
+        return 1
+    mismatches = print_table()
     if mismatches:
-        print(f"{mismatches} table(s) differ from the sandbox truth.")
+        print(f"{mismatches} table(s) differ from the sandbox truth; see {shown(LOG)}.")
         return 1
     return 0
 
