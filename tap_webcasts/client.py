@@ -39,6 +39,11 @@ class WebcastsRun(VendorRun):
         self.window_starts: dict[int, dt.datetime | None] = {}
         #: Events deleted after the event list was read: warned about once, then skipped.
         self.vanished_events: set[int] = set()
+        #: Expired events whose reports were read after they expired (final_reports.py):
+        #: emitted in ``events``, but no report is requested.
+        self.final_events: set[int] = set()
+        #: The report streams that read each event's report to the end in this run.
+        self.reports_read: dict[int, set[str]] = {}
 
     @cached_property
     def authenticator(self) -> WebcastsSession:

@@ -23,6 +23,7 @@ from tap_common.records import split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import unmapped_fields_property
 from tap_webcasts import parsers
 from tap_webcasts.client import FORMAT_SUFFIX, WebcastsStream
+from tap_webcasts.final_reports import FinalReports
 from tap_webcasts.parsers import int_or_zero, parse_bool
 
 if t.TYPE_CHECKING:
@@ -79,30 +80,37 @@ class EventsStream(WebcastsStream):
         return parsers.parse_event_list(body)
 
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        rows: list[dict] = self.parsed_body(response)
-        self.run.report_files.upcoming = list(dict.fromkeys(self.emitted_events(rows)))
-        return rows
-
-    def emitted_events(self, rows: list[dict]) -> list[int]:
-        """The events this list will emit, in order: whose reports may be fetched ahead.
-
-        Stops at the first row that does not map: the run stops there too.
-        """
-        events = []
-        for row in rows:
-            try:
-                record = self.to_record(dict(row), None)
-            except VendorDataError:
-                break
-            if record is not None:
-                events.append(record["ei"])
-        return events
-
-    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        rows = list(self.listed_once(super().get_records(context)))
+        events = self.mapped_events(rows)
+        final = FinalReports(
+            self.stream_state,
+            tuple(stream.name for stream in self.child_streams if stream.selected),
+            self.logger,
+            may_mark=not self.config.get("date_range_end"),
+        )
+        self.run.final_events = final.skipped({ei for ei, e in events.items() if e["expired"]})
+        # Filled before the first event is emitted: the report workers fetch these ahead.
+        self.run.report_files.upcoming = [
+            ei for ei, e in events.items() if self.wanted(e) and ei not in self.run.final_events
+        ]
+        for row in rows:
+            yield row
+            # The SDK asks for the next row once this one's report streams are synced.
+            ei = int_or_zero(row.get("ei"), "ei")
+            if final.read(ei, self.run.reports_read.get(ei, ())):
+                self.commit_state()
+        if missing := set(self.config.get("event_ids") or ()) - set(events):
+            self.logger.warning(
+                "events: the event list of this account does not hold the configured "
+                "event_ids %s; they are skipped. Check the ids and the account's access.",
+                sorted(missing),
+            )
+
+    def listed_once(self, rows: t.Iterable[dict]) -> t.Iterator[dict]:
+        """The rows of the event list, each event once (the first time it is listed)."""
         listed: set[int] = set()
-        for row in super().get_records(context):
+        for row in rows:
             ei = int_or_zero(row.get("ei"), "ei")
             if ei in listed:
                 # The list names an event twice: its reports are read once, for the first.
@@ -113,12 +121,21 @@ class EventsStream(WebcastsStream):
                 continue
             listed.add(ei)
             yield row
-        if missing := set(self.config.get("event_ids") or ()) - listed:
-            self.logger.warning(
-                "events: the event list of this account does not hold the configured "
-                "event_ids %s; they are skipped. Check the ids and the account's access.",
-                sorted(missing),
-            )
+
+    def mapped_events(self, rows: list[dict]) -> dict[int, dict]:
+        """The records of the listed events by ei, in order, before the settings filter them.
+
+        Stops at the first row that does not map: the run stops there too (when the SDK maps
+        that row, naming the stream).
+        """
+        events = {}
+        for row in rows:
+            try:
+                record = self.mapped(dict(row))
+            except VendorDataError:
+                break
+            events[record["ei"]] = record
+        return events
 
     def listed_now(self) -> set[int]:
         """The event ids the event list holds now (read again, to tell a deleted event)."""
@@ -133,6 +150,10 @@ class EventsStream(WebcastsStream):
 
     @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
+        record = self.mapped(row)
+        return record if self.wanted(record) else None
+
+    def mapped(self, row: dict) -> dict:
         mapped, unmapped = split_unmapped(row, parsers.EVENT_FIELDS)
         record = {parsers.EVENT_FIELDS[k]: v for k, v in mapped.items()}
         record["ei"] = int_or_zero(record.get("ei"), "ei")
@@ -140,12 +161,22 @@ class EventsStream(WebcastsStream):
         for name in ("sched_start", "sched_end"):
             record[name] = utc_iso(record.get(name), field=name)
         record["unmapped_fields"] = unmapped
+        return record
+
+    def wanted(self, record: dict) -> bool:
+        """Whether the settings ('event_ids', 'include_expired_events') keep this event."""
         wanted = self.config.get("event_ids")
         if wanted and record["ei"] not in wanted:
-            return None
-        if record["expired"] and not self.config.get("include_expired_events", True):
-            return None
-        return record
+            return False
+        return not (record["expired"] and not self.config.get("include_expired_events", True))
+
+    @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        """No report streams for an event whose reports are final (final_reports.py)."""
+        if record["ei"] not in self.run.final_events:
+            yield from super().generate_child_contexts(record, context)
 
     @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -200,6 +231,7 @@ class AudienceReportStream(WebcastsStream):
                     for row in self.rows_of(registrant):
                         yield {"ei": ei, "email": registrant["email"], **row}
                 self._renewed = False
+                self.run.reports_read.setdefault(ei, set()).add(self.name)
                 return
             except parsers.ReportError as exc:
                 if self.skip_refused(ei, exc, used=reports.sessions.get(path)):
