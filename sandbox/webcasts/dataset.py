@@ -320,6 +320,16 @@ class WebcastsDataset:
         registrant.surveys = tuple(_survey_answers(rnd, event, sessions))
         return registrant
 
+    def set_expired(self, event_id: int | str, expired: bool = True) -> None:
+        """Mark event ``event_id`` expired (its archive can no longer be viewed), or no longer
+        expired (an archive extended again). The event list shows it from the next request;
+        its report is still served either way.
+
+        ASSUMPTION: the docs only say the list notes the expired status; a status that can
+        change back is the most permissive model.
+        """
+        self.event(event_id).expired = expired
+
     def add_registrants(
         self, event_id: int | str, count: int, sessions: bool = True, now: float | None = None
     ) -> list[dict[str, Any]]:
