@@ -46,7 +46,8 @@ def test_incremental_second_run_same_as_sequential(slow_sandbox):
     server, dataset, _ = slow_sandbox
     config = webcasts_config(server)
     first = run_tap(TapWebcasts, {**config, "max_concurrency": 4})
-    events = [row["ei"] for row in first.records("events")]
+    # Active events only: an expired event's report is final and not requested again.
+    events = [row["ei"] for row in first.records("events") if not row["expired"]]
     for ei in events[::3]:
         dataset.add_registrants(ei, 2)
     runs = [
