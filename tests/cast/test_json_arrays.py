@@ -1,6 +1,6 @@
 """JSON array columns (scenes_watched, actions_clicked, feedbacks, delivery_reminders) are
 declared without items, so target-postgres lands them as one `jsonb` value, not `jsonb[]`;
-whatever the vendor puts in them lands verbatim (README, "Column types in PostgreSQL")."""
+whatever the vendor puts in them lands verbatim (docs/warehouses.md, "Column types in PostgreSQL")."""
 
 from __future__ import annotations
 

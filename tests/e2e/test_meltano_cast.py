@@ -98,7 +98,7 @@ def test_values_survive_the_trip(meltano, tmp_path):
         assert any(c["name"] and not c["name"].isascii() for c in campaigns)
         for campaign in campaigns:
             # target-duckdb loads through CSV, where an empty string and NULL look alike: it
-            # lands '' as NULL (README, "Known limitations"). Unicode and emoji stay intact.
+            # lands '' as NULL (docs/warehouses.md, "Known limitations of the loaders"). Unicode and emoji stay intact.
             assert names[campaign["id"]] == (campaign["name"] or None)
             assert json.loads(conditions[campaign["id"]]) == campaign["condition_data"]
     finally:

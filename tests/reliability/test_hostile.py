@@ -1,6 +1,6 @@
 """Surprising payloads: each is handled by a documented policy or stops with a clear error.
 
-Policies (README, "Hostile or broken payloads"): unknown fields are kept in
+Policies (docs/reliability.md, "Hostile or broken payloads"): unknown fields are kept in
 `unmapped_fields`; a missing optional field lands as null; a missing or mistyped key field
 stops the run naming stream, partition and field; an understated count never ends paging
 early; huge strings and any unicode pass through unchanged; a CSV with a missing column

@@ -1,7 +1,7 @@
 """JSON array columns (webcasts' categories, external_presenters, background_images; each
 session's polls; registration_fields_answers) are declared without items, so target-postgres
 lands them as one `jsonb` value, not `jsonb[]`; their objects land as Rev sends them, keys in
-snake_case, a member the tap does not know included (README, "Column types in PostgreSQL")."""
+snake_case, a member the tap does not know included (docs/warehouses.md, "Column types in PostgreSQL")."""
 
 from __future__ import annotations
 
