@@ -1,6 +1,6 @@
 """Records that match their SCHEMA whatever the vendor sends, or a clear stop.
 
-The policy, per declared type (README, "Reliability"):
+The policy, per declared type (docs/reliability.md, "Hostile or broken payloads"):
 
 - text: a number or boolean is written as its text ("12", "true"), an object or list as
   JSON; text itself is kept as sent (see ``clean_text`` for what the writer does
