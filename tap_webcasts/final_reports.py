@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
 MARKED = "expired_reports_read"
 COVERED = "report_streams"
@@ -38,15 +38,20 @@ COVERED = "report_streams"
 
 @dataclass
 class FinalReports:
-    """The set in the events stream's ``state`` (updated in place)."""
+    """The set in the events stream's state."""
 
-    state: dict
+    #: The events stream's state as the run found it (read only).
+    saved: Mapping[str, t.Any]
+    #: The events stream's writable state: created only once there is something to store,
+    #: so a run with no expired event writes the same STATE as before this set existed.
+    writable_state: Callable[[], dict]
     #: The report streams this run reads (the selected ones).
     report_streams: tuple[str, ...]
     logger: logging.Logger
     #: Whether this run's reports are whole (no 'date_range_end'), so they may be marked.
     may_mark: bool = True
     _expired: set[int] = field(default_factory=set)  # listed as expired this run
+    _marked: set[int] = field(default_factory=set)
 
     def skipped(self, expired: set[int]) -> set[int]:
         """Of the events the list marks ``expired`` now, those whose reports are not requested.
@@ -54,18 +59,18 @@ class FinalReports:
         Call it once, before the first event is emitted.
         """
         self._expired = set(expired)
-        marked = set(self.state.get(MARKED) or ())
-        if marked - self._expired:  # no longer expired, or no longer listed
-            self._store(marked & self._expired, self.state.get(COVERED) or [])
-            marked &= self._expired
-        if not marked:
+        self._marked = set(self.saved.get(MARKED) or ())
+        covered = self.saved.get(COVERED) or []
+        if self._marked - self._expired:  # no longer expired, or no longer listed
+            self._store(self._marked & self._expired, covered)
+        if not self._marked:
             return set()
-        missing = set(self.report_streams) - set(self.state.get(COVERED) or ())
+        missing = set(self.report_streams) - set(covered)
         if missing:
             self.logger.info(
                 "events: %s expired event(s) were read without the report stream(s) %s; "
                 "reading every event's report again.",
-                len(marked),
+                len(self._marked),
                 ", ".join(sorted(missing)),
             )
             self._store(set(), [])
@@ -73,27 +78,28 @@ class FinalReports:
         self.logger.info(
             "events: %s expired event(s) whose reports were read after they expired are not "
             "requested again (an empty state reads them again).",
-            len(marked),
+            len(self._marked),
         )
-        self.logger.debug("events: expired events not requested again: %s", sorted(marked))
-        return marked
+        self.logger.debug("events: expired events not requested again: %s", sorted(self._marked))
+        return set(self._marked)
 
     def read(self, ei: int, streams_read: Iterable[str]) -> bool:
         """Event ``ei`` was emitted and ``streams_read`` read its report to the end; True if
         it is now marked (its reports will not be requested again)."""
         if not (self.may_mark and self.report_streams and ei in self._expired):
             return False
-        marked = set(self.state.get(MARKED) or ())
-        if ei in marked or not set(self.report_streams) <= set(streams_read):
+        if ei in self._marked or not set(self.report_streams) <= set(streams_read):
             return False
         # Older marks cover at least this run's streams (else skipped() dropped them).
-        self._store(marked | {ei}, self.report_streams)
+        self._store(self._marked | {ei}, self.report_streams)
         return True
 
     def _store(self, marked: set[int], covered: Iterable[str]) -> None:
+        self._marked = marked
+        state = self.writable_state()
         if marked:
-            self.state[MARKED] = sorted(marked)
-            self.state[COVERED] = sorted(covered)
+            state[MARKED] = sorted(marked)
+            state[COVERED] = sorted(covered)
         else:
-            self.state.pop(MARKED, None)
-            self.state.pop(COVERED, None)
+            state.pop(MARKED, None)
+            state.pop(COVERED, None)

@@ -84,7 +84,8 @@ class EventsStream(WebcastsStream):
         rows = list(self.listed_once(super().get_records(context)))
         events = self.mapped_events(rows)
         final = FinalReports(
-            self.stream_state,
+            self.tap_state.get("bookmarks", {}).get(self.name, {}),
+            lambda: self.stream_state,
             tuple(stream.name for stream in self.child_streams if stream.selected),
             self.logger,
             may_mark=not self.config.get("date_range_end"),
