@@ -2,7 +2,8 @@
 
 Vendor field names are mapped to warehouse-safe snake_case here and nowhere else.
 Cast sends timestamps without an offset (``2022-12-20T22:54:33``); the API does not say
-which zone they are in, and we read them as UTC (docs/tap-cast.md, "Known unknowns of the Cast API").
+which zone they are in, and we read them as UTC (docs/tap-cast.md, "Known unknowns of the
+Cast API").
 """
 
 from __future__ import annotations
