@@ -20,7 +20,7 @@ from typing_extensions import override
 from tap_common.conform import clean_text
 from tap_common.logs import SDK_LINES
 from tap_common.run import RunT
-from tap_common.secrets import redact_every_handler, register_secret
+from tap_common.secrets import redact, redact_every_handler, register_secret
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -174,26 +174,34 @@ class VendorTap(Tap, t.Generic[RunT]):
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         redact_query_params(self.secret_query_params)
         logging.getLogger("singer_sdk").addFilter(SDK_LINES)
+        # Before the SDK checks the settings: its messages quote wrong values.
+        given = kwargs.get("config")
+        self.register_secrets(given if isinstance(given, dict) else {})
         try:
             super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
             raise self.config_error(exc.errors) from None
         if not self.config.get("log_metrics"):
             self.metrics_logger.setLevel(logging.WARNING)
-        for name, spec in self.config_jsonschema.get("properties", {}).items():
-            if spec.get("secret"):
-                register_secret(self.config.get(name))
+        self.register_secrets(self.config)  # settings from the environment too
         redact_every_handler()
         if validate_config:
             errors = [*self.date_format_errors(), *self.extra_config_errors()]
             if errors:
                 raise self.config_error(errors)
 
+    @classmethod
+    def register_secrets(cls, config: t.Mapping[str, t.Any]) -> None:
+        """Blank the values of the settings marked secret in every log line."""
+        for name, spec in cls.config_jsonschema.get("properties", {}).items():
+            if spec.get("secret") and config.get(name) is not None:
+                register_secret(config[name])
+
     def config_error(self, errors: list[str]) -> ConfigValidationError:
         """The SDK's config error, each line ending with what the named setting expects."""
         return ConfigValidationError(
             "Config validation failed",
-            errors=[self._with_hint(error) for error in errors],
+            errors=[redact(self._with_hint(error)) for error in errors],
             schema=self.config_jsonschema,
         )
 

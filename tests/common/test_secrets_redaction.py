@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_cast.tap import TapCast
 from tap_common.secrets import REDACTED, redact, redact_every_handler, register_secret
 
 
@@ -41,3 +45,11 @@ def test_a_secret_inside_a_longer_one_does_not_leave_half_of_the_longer():
     register_secret("token-1234")
     register_secret("token-1234-extended")
     assert redact("x token-1234-extended y") == f"x {REDACTED} y"
+
+
+def test_a_secret_setting_of_the_wrong_type_is_not_quoted_in_the_error():
+    with pytest.raises(ConfigValidationError) as caught:
+        TapCast(config={"api_key": 918273645, "org_slug": "demo-org", "cast_ids": [1]})
+    assert caught.value.errors
+    assert not any("918273645" in error for error in caught.value.errors)
+    assert any("config['api_key']" in error for error in caught.value.errors)
