@@ -363,6 +363,14 @@ class RevStream(VendorStream[RevRun]):
         super().validate_response(response)
 
     @override
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status, path and partition, plus Rev's own words for a server error: the
+        documented 500 body (serverErrorResponse {code, detail}) says what went wrong."""
+        message = super().response_error_message(response)
+        said = vendor_message(response) if response.status_code >= 500 else ""
+        return f"{message}: Rev says '{said}'" if said else message
+
+    @override
     def parse_body(self, response: requests.Response) -> t.Any:
         """JSON (tap_common); an empty body is None where it means "no rows"."""
         if self.empty_body_means_no_rows and not response.content.strip():
