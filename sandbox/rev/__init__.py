@@ -2,9 +2,9 @@
 
 Seeded dataset (:class:`RevDataset`) and routing (:class:`RevAPI`).
 
-Modelled on /work/shared/vendor-docs/rev-webcast-reports-api.txt, on Vbrick's official OpenAPI
-subset (/work/shared/vendor-docs/rev-openapi-webcasts.json, Rev 8.1) and on section 3 of
-/work/shared/research/vendor-apis.md. The served object shapes come from ``data/fixtures/rev``
+Modelled on Vbrick's webcast reports documentation, its official OpenAPI specification
+(the webcast and auth endpoints, Rev 8.1) and its official JS client, as summarised in
+docs/vendor-notes.md (the Rev sections). The served object shapes come from ``data/fixtures/rev``
 (keys and key order are copied from them, see its README). Behaviour the documents do not
 cover is marked ``ASSUMPTION`` where it is implemented.
 
