@@ -14,7 +14,15 @@ import pytest
 from sandbox.rev import LAST_PAGE_VARIANTS
 from tap_rev_webcast import streams
 from tap_rev_webcast.tap import TapRevWebcast
-from tests.helpers import SEQUENTIAL, Rev, catalog_selecting, rev_dataset, start_rev
+from tests.helpers import (
+    SEQUENTIAL,
+    Rev,
+    catalog_selecting,
+    rev_dataset,
+    run_tap,
+    start_rev,
+    tap_with_clock,
+)
 
 
 @pytest.fixture
@@ -72,6 +80,44 @@ def test_a_lost_registrations_page_restarts_without_duplicates(rev_public: Rev):
     assert failed
     truth = rev.dataset.ground_truth()["registrations"]
     assert registration_keys(run.records("registrations")) == registration_keys(truth)
+
+
+def test_a_scroll_error_answered_with_200_restarts_the_scroll_without_loss(rev_public: Rev):
+    """Vbrick's JS client reads {statusCode >= 400, statusDescription} in a 200 as a failed
+    scroll; the tap must not read it as the end of the registrations."""
+    rev = rev_public
+    rev.api.registrations_max_size = 5
+    answered = []
+
+    def error_in_a_200_once(request, response):
+        later_page = request.path.endswith("/registrations") and "scrollId" in request.query
+        if later_page and not answered:
+            answered.append(request.path)
+            error = {"statusCode": 400, "statusDescription": "Invalid scroll id"}
+            response.body = json.dumps(error).encode()
+
+    rev.server.hooks.append(error_in_a_200_once)
+    config, catalog = selected(rev, "registrations")
+    run = rev.run(config, catalog)
+    assert answered
+    truth = rev.dataset.ground_truth()["registrations"]
+    assert registration_keys(run.records("registrations")) == registration_keys(truth)
+
+
+def test_a_scroll_error_answered_with_200_every_time_stops_with_one_line(rev_public: Rev):
+    rev = rev_public
+    rev.api.registrations_max_size = 5
+
+    def error_in_every_200(request, response):
+        if request.path.endswith("/registrations") and "scrollId" in request.query:
+            error = {"statusCode": 400, "statusDescription": "Invalid scroll id"}
+            response.body = json.dumps(error).encode()
+
+    rev.server.hooks.append(error_in_every_200)
+    config, catalog = selected(rev, "registrations", max_retries=1)
+    run = run_tap(tap_with_clock(rev.clock), config, catalog=catalog, expect_error=True)
+    assert "stream 'registrations'" in str(run.error)
+    assert "statusCode 400: Invalid scroll id" in str(run.error)
 
 
 @pytest.mark.parametrize("answer", ["bad_request", "empty", "forbidden", "not_found"])
