@@ -7,8 +7,8 @@ import zoneinfo
 
 import pytest
 
-from tap_common.records import parse_timestamp, utc_iso
 from tap_common.errors import VendorDataError
+from tap_common.records import parse_timestamp, utc_iso
 
 UTC = dt.timezone.utc
 
