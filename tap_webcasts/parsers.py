@@ -294,11 +294,22 @@ def iter_registrants(path: Path, fmt: str, *, expected: int | None = None) -> t.
 def count_registrants(path: Path) -> int:
     """The attendees of a downloaded XML report, counted without mapping them (a failure
     returnCode raises ReportError, as when reading it)."""
+    return sum(1 for _ in _xml_attendees(path))
+
+
+def _xml_registrants(path: Path) -> t.Iterator[dict]:
+    for element in _xml_attendees(path):
+        yield registrant_from_tree(element_to_value(element))
+
+
+def _xml_attendees(path: Path) -> t.Iterator[etree._Element]:
+    """Each attendee element of an XML report whose returnCode says success, freed once the
+    caller moves on (a report may hold a million registrants). At the end, a failure
+    returnCode or a report without its attendee list raises (``_check_report_envelope``)."""
     with path.open("rb") as file:
         refuse_dtd(file.read(65536))
     envelope: Envelope | None = None
     message: str | None = None
-    count = 0
     has_list = False
     tags = ("{*}returnCode", "{*}message", "{*}attendee_list", "{*}attendee")
     try:
@@ -310,8 +321,8 @@ def count_registrants(path: Path) -> int:
                 message = (element.text or "").strip()
             elif tag == "attendee_list":
                 has_list = True
-            else:
-                count += 1
+            elif envelope is not None and envelope.return_code == 1:
+                yield element
                 element.clear()
                 parent = element.getparent()
                 while parent is not None and element.getprevious() is not None:
@@ -319,35 +330,6 @@ def count_registrants(path: Path) -> int:
     except etree.XMLSyntaxError as exc:
         raise VendorDataError(f"the XML report is malformed ({exc.msg})") from None
     _check_report_envelope(envelope, message, has_list=has_list)
-    return count
-
-
-def _xml_registrants(path: Path) -> t.Iterator[dict]:
-    with path.open("rb") as file:
-        refuse_dtd(file.read(65536))
-    envelope: Envelope | None = None
-    error_parts: dict[str, str] = {}
-    has_list = False
-    tags = ("{*}returnCode", "{*}message", "{*}attendee_list", "{*}attendee")
-    try:
-        for _, element in etree.iterparse(str(path), events=("end",), tag=tags, **SAFE_XML):
-            tag = local_name(element)
-            if tag == "returnCode":
-                envelope = Envelope(parse_int(element.text, "returnCode"), None)
-            elif tag == "message":
-                error_parts["message"] = (element.text or "").strip()
-            elif tag == "attendee_list":
-                has_list = True
-            elif envelope is not None and envelope.return_code == 1:
-                yield registrant_from_tree(element_to_value(element))
-                # Free what has been mapped: the report may hold a million registrants.
-                element.clear()
-                parent = element.getparent()
-                while parent is not None and element.getprevious() is not None:
-                    del parent[0]
-    except etree.XMLSyntaxError as exc:
-        raise VendorDataError(f"the XML report is malformed ({exc.msg})") from None
-    _check_report_envelope(envelope, error_parts.get("message"), has_list=has_list)
 
 
 def _check_report_envelope(
