@@ -10,7 +10,7 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from singer_sdk.authenticators import APIKeyAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
@@ -95,20 +95,18 @@ class CastStream(VendorStream[CastRun]):
         super().validate_response(response)
 
     @override
-    def parse_body(self, response: requests.Response) -> t.Any:
-        """JSON, where an error object answered with 200 is an error (retried), never data."""
-        body = super().parse_body(response)
-        if is_error_object(body):
-            quoted = redact(json.dumps(body, ensure_ascii=False))[:QUOTED_ERROR_CHARS]
-            path = urlsplit(response.url).path if response.url else self.path
-            msg = (
-                f"Cast answered {path} with HTTP {response.status_code} and an error object "
-                f"instead of data: {quoted} (stream '{self.name}', "
-                f"{partition_label(self.partition)}). It is not read as 'no rows'; if it "
-                "persists, check the 'api_key' and 'org_slug' settings"
-            )
-            raise RetriableAPIError(msg, response)
-        return body
+    def error_in_body(self, body: t.Any, response: requests.Response) -> str | None:
+        """An error object answered with 200 (``{"detail": "Invalid token."}``)."""
+        if not is_error_object(body):
+            return None
+        quoted = redact(json.dumps(body, ensure_ascii=False))[:QUOTED_ERROR_CHARS]
+        path = urlsplit(response.url).path if response.url else self.path
+        return (
+            f"Cast answered {path} with HTTP {response.status_code} and an error object "
+            f"instead of data: {quoted} (stream '{self.name}', "
+            f"{partition_label(self.partition)}). It is not read as 'no rows'; if it "
+            "persists, check the 'api_key' and 'org_slug' settings"
+        )
 
 
 @dataclass(frozen=True)

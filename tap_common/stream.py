@@ -462,6 +462,19 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         An HTML error page with status 200 (a proxy or maintenance page) or a truncated
         body is usually transient, so it goes through the same retries as a 5xx.
         """
+        body = self.decode_json(response)
+        problem = self.error_in_body(body, response)
+        if problem is not None:
+            raise RetriableAPIError(problem, response)
+        return body
+
+    def error_in_body(self, body: t.Any, response: requests.Response) -> str | None:
+        """The message for a successful answer whose body is an error, not data (each
+        vendor says it its own way); it is retried like a 5xx, never read as no rows."""
+        return None
+
+    def decode_json(self, response: requests.Response) -> t.Any:
+        """The body as JSON; a body that is not JSON is retried (RetriableAPIError)."""
         try:
             return _JSON_DECODER.decode(response.content)
         except msgspec.DecodeError:

@@ -361,24 +361,19 @@ class RevStream(VendorStream[RevRun]):
         if status == HTTPStatus.BAD_REQUEST and self.bad_request_means_no_data:
             return  # parse_response warns (or the paginator restarts the report)
         super().validate_response(response)
-        if status == HTTPStatus.OK:
-            self.reject_error_body(response)
 
-    def reject_error_body(self, response: requests.Response) -> None:
-        """A 200 whose body is an error (``statusCode`` 400 or more, as Vbrick's JS client
-        reads a failed scroll) is retried like a 5xx, never read as a page without rows:
-        a scroll page after the first is then read again from the report's start."""
-        body = self.parsed_body(response)
-        if not isinstance(body, dict):
-            return
-        code = body.get("statusCode")
-        if isinstance(code, int) and not isinstance(code, bool) and code >= 400:
-            said = str(body.get("statusDescription") or body.get("detail") or "")[:200]
-            msg = (
-                f"{self.response_error_message(response)}: Rev answered 200 with an error "
-                f"body (statusCode {code}{': ' + said if said else ''})"
-            )
-            raise RetriableAPIError(msg, response)
+    @override
+    def error_in_body(self, body: t.Any, response: requests.Response) -> str | None:
+        """A body holding ``statusCode`` 400 or more, as Vbrick's JS client reads a failed
+        scroll: a scroll page after the first is then read again from the report's start."""
+        code = body.get("statusCode") if isinstance(body, dict) else None
+        if not isinstance(code, int) or isinstance(code, bool) or code < 400:
+            return None
+        said = str(body.get("statusDescription") or body.get("detail") or "")[:200]
+        return (
+            f"{self.response_error_message(response)}: Rev answered 200 with an error "
+            f"body (statusCode {code}{': ' + said if said else ''})"
+        )
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
