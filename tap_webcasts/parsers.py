@@ -96,6 +96,8 @@ _HTML = re.compile(rb"<(!DOCTYPE\s+html|html|head|body)[\s>]", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 #: Bytes read from each end of a report to recognise its format and whether it is whole.
 HEAD_BYTES = TAIL_BYTES = 4096
+#: The longest CSV line (header or row) the whole-report check reads.
+CSV_LINE_BYTES = 1 << 20
 
 
 # --- envelopes -----------------------------------------------------------------------
@@ -160,13 +162,15 @@ def report_format(path: Path) -> str:
         return detect_format(file.read(HEAD_BYTES))
 
 
-def incomplete_report(path: Path) -> str | None:
+def incomplete_report(path: Path, *, framed: bool) -> str | None:
     """Why the downloaded report at ``path`` cannot be whole, or None when it may be.
 
     XML must end with its root element's end tag; JSON must parse to its end (checked by
-    ijson in C, no value built); CSV must end with a line break. A CSV report cut exactly at
-    a line end cannot be told from a whole one by its content: only the HTTP framing can
-    tell (``AudienceReportStream.download_report``).
+    ijson in C, no value built). A CSV report may end without a line break (RFC 4180 makes
+    the last one optional) only when its HTTP framing (``framed``: Content-Length or chunked)
+    shows the body arrived whole, and then its last row must hold as many cells as the
+    header. A CSV report cut exactly at a line end cannot be told from a whole one by its
+    content: only the HTTP framing can tell (``AudienceReportStream.download_report``).
     """
     size = path.stat().st_size
     with path.open("rb") as file:
@@ -183,10 +187,35 @@ def incomplete_report(path: Path) -> str | None:
         return _xml_incomplete(head, tail)
     if fmt == "json":
         return _json_incomplete(path)
-    # Every CSV row ends with a line break, the last one too (RFC 4180 makes the last one
-    # optional; the tap requires it, since a row cut short would leave none).
-    if not tail.endswith((b"\n", b"\r")):
-        return "a CSV report cut inside a row (it does not end with a line break)"
+    if tail.endswith((b"\n", b"\r")):
+        return None
+    if not framed:
+        return (
+            "a CSV report that ends without a line break and came without Content-Length or "
+            "chunked framing, so a cut inside its last row cannot be ruled out (the xml and "
+            "json response formats show a cut anywhere)"
+        )
+    return _csv_last_row_incomplete(path)
+
+
+def _csv_last_row_incomplete(path: Path) -> str | None:
+    """A CSV body that ends without a line break: is its last row shorter than the header?
+
+    The last line is read alone, so a last row with a quoted line break inside it is taken
+    as cut (the report is then downloaded again, and the run stops if it stays so).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        header_line = file.readline(CSV_LINE_BYTES)
+        file.seek(max(0, size - CSV_LINE_BYTES))
+        end = file.read()
+    header = next(csv.reader([header_line.decode("utf-8-sig", "replace").rstrip("\r\n")]))
+    last_line = end.decode("utf-8", "replace").splitlines()[-1]
+    if last_line.count('"') % 2:
+        return "a CSV report cut inside a quoted cell of its last row"
+    cells = next(csv.reader([last_line]))
+    if len(cells) != len(header):
+        return f"a CSV report cut inside its last row ({len(cells)} of {len(header)} cells)"
     return None
 
 

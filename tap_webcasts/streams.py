@@ -350,7 +350,7 @@ class AudienceReportStream(WebcastsStream):
             with path.open("wb") as file:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     file.write(chunk)
-        if problem := parsers.incomplete_report(path):
+        if problem := parsers.incomplete_report(path, framed=framed):
             ei = (context or {}).get("ei")
             msg = f"{self.vendor_name} answered {REPORT_PATH} for event {ei} with {problem}"
             raise RetriableAPIError(msg, response)

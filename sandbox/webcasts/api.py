@@ -93,6 +93,8 @@ class WebcastsAPI:
       * ``report_content_type``: the Content-Type reports are served with instead of
         text/xml, text/json or text/csv (the doc's method table lists ``text/html``).
       * ``csv_rows_interleaved``: the rows of a registrant are not adjacent in the CSV report.
+      * ``csv_final_line_break`` (True): False ends the CSV report's last row without CRLF.
+        ASSUMPTION: RFC 4180 makes the last line break optional and exporters differ.
       * ``json_attendee_list_unwrapped``: the JSON report's ``attendee_list`` is the bare array
         of attendees, without its ``attendee`` wrapper.
       * ``xml_namespace``: every XML response's root declares this default namespace.
@@ -128,6 +130,7 @@ class WebcastsAPI:
         self.vanished: set[int] = set()  # events of vanish_after_listing already deleted
         self.report_content_type: str | None = None
         self.csv_rows_interleaved = False
+        self.csv_final_line_break = True
         self.json_attendee_list_unwrapped = False
         self.xml_namespace: str | None = None
         self.echo_secrets_in_errors = False
@@ -371,6 +374,7 @@ class WebcastsAPI:
                 registrants,
                 bom=self.csv_bom,
                 interleaved=self.csv_rows_interleaved,
+                final_line_break=self.csv_final_line_break,
             )
             headers["Content-Disposition"] = (
                 f'attachment; filename="audience_report_{query.event.ei}.csv"'

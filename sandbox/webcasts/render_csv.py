@@ -28,11 +28,35 @@ def csv_report(
     *,
     bom: bool = False,
     interleaved: bool = False,
+    final_line_break: bool = True,
 ) -> Iterator[str]:
     """The audience report in pieces of about :data:`CHUNK` characters.
 
     ``interleaved``: a registrant's rows are not adjacent (see :func:`_interleave`).
+    ``final_line_break`` False: the last row ends without CRLF (RFC 4180 allows it).
     """
+    pieces = _csv_pieces(shapes, query, registrants, bom=bom, interleaved=interleaved)
+    return pieces if final_line_break else _without_final_line_break(pieces)
+
+
+def _without_final_line_break(pieces: Iterator[str]) -> Iterator[str]:
+    last = ""
+    for piece in pieces:
+        if piece:
+            if last:
+                yield last
+            last = piece
+    yield last.removesuffix("\r\n")
+
+
+def _csv_pieces(
+    shapes: Shapes,
+    query: ReportQuery,
+    registrants: Iterable[Registrant],
+    *,
+    bom: bool,
+    interleaved: bool,
+) -> Iterator[str]:
     items: Iterable[Registrant | _OneRow] = _interleave(registrants) if interleaved else registrants
     # ASSUMPTION (no public sample): header row; one row per (registrant x viewing session),
     # sessions in API order (live, od, simlive); a registrant without sessions gets one row

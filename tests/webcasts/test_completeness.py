@@ -130,6 +130,38 @@ def test_transport_truncation_is_retried_in_every_format(sandbox, dataset, respo
     assert_every_row_once(joined, dataset)
 
 
+@pytest.mark.parametrize("streamed", [True, False], ids=["chunked", "content-length"])
+def test_a_csv_report_without_a_final_line_break_is_read_whole(sandbox, dataset, streamed):
+    """RFC 4180 makes the last line break optional: with framing that shows the body whole,
+    a CSV report whose last row has no CRLF is read, its last row included."""
+    server, api = sandbox
+    api.csv_final_line_break = False
+    api.stream_responses = streamed
+    run = run_tap(TapWebcasts, webcasts_config(server, response_format="csv"))
+    assert server.count(f"{REPORT}/csv") == len(event_ids(dataset))  # none read twice
+    assert_every_row_once(run, dataset)
+
+
+def test_a_framed_csv_report_cut_inside_its_last_row_stops_with_one_clear_line(sandbox, dataset):
+    """A server that cuts its own CSV mid-row yet frames the body as whole: the last row's
+    cells fall short of the header, the report is downloaded again, then the run stops."""
+    server, api = sandbox
+    api.stream_responses = False  # Content-Length of the cut body: the framing says whole
+
+    def cut_inside_the_last_row(request, response):
+        if request.path == f"{REPORT}/csv":
+            response.body = bytes(response.body).rstrip(b"\r\n").rsplit(b",", 3)[0]
+
+    server.hooks.append(cut_inside_the_last_row)
+    config = webcasts_config(server, response_format="csv", max_concurrency=1, max_retries=2)
+    run = run_tap(TapWebcasts, config, expect_error=True)
+    message = str(run.error)
+    assert f"ei={event_ids(dataset)[0]}" in message
+    assert "a CSV report cut inside its last row" in message
+    assert server.count(f"{REPORT}/csv") == 3  # the first read and max_retries more
+    assert bookmarked_events(run) == set()
+
+
 # --- class 7: lists as they really are -------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from tap_common.errors import VendorDataError
 from tap_webcasts.parsers import (
     LoginResult,
     ReportError,
+    incomplete_report,
     iter_registrants,
     parse_event_list,
     parse_login,
@@ -498,3 +499,44 @@ def test_an_unknown_csv_session_type_is_an_error(tmp_path):
     rows = [CSV_ROWS[0].replace(",Live,", ",Hologram,")]
     with pytest.raises(VendorDataError, match="CSV line 2: unknown Session Type 'Hologram'"):
         registrants(tmp_path, csv_report(rows=rows), "csv")
+
+
+# --- whole-report check before the first row ----------------------------------------------
+
+THREE_COLUMNS = b"Email,First Name,Notes\r\n"
+WHOLE_CSV = THREE_COLUMNS + b'ann@example.com,Ann,"said ""hi"""\r\nbob@example.com,Bob,'
+
+
+def csv_file(tmp_path, content: bytes):
+    path = tmp_path / "report"
+    path.write_bytes(content)
+    return path
+
+
+def test_a_framed_csv_report_may_end_without_a_line_break(tmp_path):
+    assert incomplete_report(csv_file(tmp_path, WHOLE_CSV), framed=True) is None
+
+
+def test_a_csv_report_ending_with_a_line_break_is_whole_however_framed(tmp_path):
+    path = csv_file(tmp_path, WHOLE_CSV + b"\r\n")
+    assert incomplete_report(path, framed=False) is None
+    assert incomplete_report(path, framed=True) is None
+
+
+def test_an_unframed_csv_report_without_a_final_line_break_may_be_cut(tmp_path):
+    problem = incomplete_report(csv_file(tmp_path, WHOLE_CSV), framed=False)
+    assert problem is not None
+    assert "without Content-Length or chunked framing" in problem
+
+
+@pytest.mark.parametrize(
+    ("last_row", "cause"),
+    [
+        (b"bob@example.com,Bob", "cut inside its last row (2 of 3 cells)"),
+        (b'bob@example.com,Bob,"said', "cut inside a quoted cell of its last row"),
+    ],
+)
+def test_a_framed_csv_report_cut_inside_its_last_row_is_not_whole(tmp_path, last_row, cause):
+    problem = incomplete_report(csv_file(tmp_path, THREE_COLUMNS + last_row), framed=True)
+    assert problem is not None
+    assert cause in problem
