@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
 import typing as t
 from http import HTTPStatus
 from urllib.parse import quote
@@ -19,8 +18,8 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_common.errors import VendorDataError, describe_exception, partition_label
-from tap_common.records import parse_timestamp, surrogate_key
+from tap_common.errors import VendorDataError, partition_label
+from tap_common.records import parse_timestamp
 from tap_common.schema import (
     boolean_property,
     datetime_property,
@@ -29,37 +28,27 @@ from tap_common.schema import (
     text_property,
     unmapped_fields_property,
 )
-from tap_common.stream import RETRIED_ERRORS
 from tap_rev_webcast.bookmark import ListedWebcast, ReportBookmark
 from tap_rev_webcast.client import (
-    LostPage,
     RevStream,
-    ScrollPageLost,
     ScrollPaginator,
     ScrollToken,
     WebcastState,
     is_status_path,
     vendor_message,
 )
+from tap_rev_webcast.reports import (
+    COMPLETED,
+    LIVE_STATUSES,
+    ReportStream,
+    ScrolledReportStream,
+    SessionKeys,
+)
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-COMPLETED = "Completed"
-#: eventStatus values of a webcast that is running: real-time attendees are read for these.
-LIVE_STATUSES = frozenset(
-    {
-        "Starting",
-        "InProgress",
-        "Broadcasting",
-        "Recording",
-        "RecordingStarting",
-        "RecordingStopping",
-        "VideoSourceStarting",
-        "WaitingForStream",
-    }
-)
 #: The streams whose reads the bookmark covers (real-time attendees are a live snapshot).
 REPORT_STREAMS = (
     "attendee_sessions",
@@ -79,21 +68,9 @@ PUBLIC = "Public"
 #: Credentials inside webcast objects: never landed in the warehouse (column -> nested key;
 #: None for the column itself).
 WITHHELD = {"password": None, "rtmp": "key", "secondary_rtmp": "key", "zoom": "meeting_password"}
-#: What identifies a viewing session; the surrogate key hashes these (see SessionKeys).
-SESSION_KEY_FIELDS = (
-    "webcast_id",
-    "run_number",
-    "username",
-    "email",
-    "ip_address",
-    "device_type",
-    "browser",
-    "entered_date",
-)
 #: The key that carries a poll's answers from poll_results to poll_answers.
 POLL_ANSWERS = "poll_answers"
 _STATUS = "_rev_status"  # the /status answer, carried with a webcast row to to_record
-_READ_IN = "_rev_read_in"  # which pass over a restarted report a session row comes from
 
 
 UNMAPPED = unmapped_fields_property(
@@ -381,65 +358,6 @@ def webcast_id_of(row: dict) -> str | None:
     return webcast_id if isinstance(webcast_id, str) and webcast_id else None
 
 
-class ReportStream(RevStream):
-    """A report of one webcast run: ``?runNumber=`` on ``.../scheduled-events/{webcast_id}``.
-
-    The reports of the next webcast runs are fetched ahead in worker threads
-    ('max_concurrency'), within the rate limit, and emitted in order.
-    """
-
-    parent_stream_type = RevWebcastsStream
-    prefetch_partitions = True
-    state_partitioning_keys: t.ClassVar[list[str]] = []  # full table: no state per webcast
-    replication_key = None
-    # Vbrick's JS client sends every report GET in its 'get' family (24,000 a minute); only
-    # the post-event report has evidence of a stricter one (docs/vendor-notes.md).
-    rate_family = "get"
-    context_columns: tuple[str, ...] = ("webcast_id", "run_number")
-    vanished_parent = "webcast"
-
-    def webcast_state(self, context: Context) -> WebcastState:
-        return self.run.webcasts[context["webcast_id"]]
-
-    def wanted(self, context: Context) -> bool:
-        """Post-event reports exist once a webcast has completed."""
-        return self.webcast_state(context).status == COMPLETED
-
-    @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
-        if self.wanted(context):
-            yield from super().get_records(context)
-
-    @override
-    def prefetch_contexts(self) -> t.Sequence[Context] | None:
-        """The contexts ``get_records`` will fetch, in order: the wanted ones of the webcasts
-        stream's list (the SDK syncs this stream once per webcast and run, in that order)."""
-        contexts = self.run.report_contexts
-        return None if contexts is None else [c for c in contexts if self.wanted(c)]
-
-    @override
-    def request_records(self, context: Context | None) -> t.Iterable[dict]:
-        if context is not None and not self.wanted(context):
-            return  # a worker never requests a report get_records skips
-        yield from super().request_records(context)
-
-    @override
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
-        assert context is not None
-        return {"runNumber": context["run_number"]}
-
-    def warn_no_report(self, response: requests.Response) -> None:
-        self.logger.warning(
-            "%s: Rev has no post-event report for webcast %s run %s (HTTP 400: %s); "
-            "continuing with the next.",
-            self.name,
-            self.partition and self.partition.get("webcast_id"),
-            self.partition and self.partition.get("run_number"),
-            vendor_message(response) or "no reason given",
-        )
-
-
 SESSION_SCHEMA = th.PropertiesList(
     th.Property(
         "session_key",
@@ -483,144 +401,9 @@ SESSION_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
-class SessionKeys:
-    """Surrogate keys of one report's sessions, and which of them this run emitted.
-
-    A key hashes SESSION_KEY_FIELDS; the n-th repeat of the same fields within one pass
-    over the report gets n in its hash too, so identical rows stay distinct. After a restart
-    (expired scroll id) the pass count starts again and keys emitted before are skipped.
-    """
-
-    def __init__(self) -> None:
-        self.emitted: set[str] = set()
-        self.seen_in_pass: dict[str, int] = {}
-        self.scan_pass = 0
-
-    def key(self, record: dict, scan_pass: int = 0) -> str | None:
-        """The record's key, or None when this run already emitted that session.
-
-        ``scan_pass`` counts the restarts of the report before the record was read.
-        """
-        if scan_pass != self.scan_pass:
-            self.scan_pass = scan_pass
-            self.seen_in_pass.clear()
-        identity = surrogate_key([record.get(name) for name in SESSION_KEY_FIELDS])
-        repeat = self.seen_in_pass.get(identity, 0)
-        self.seen_in_pass[identity] = repeat + 1
-        key = identity if repeat == 0 else surrogate_key([identity, repeat])
-        if key in self.emitted:
-            return None
-        self.emitted.add(key)
-        return key
-
-
 def summary_of(body: dict) -> dict:
     """The per-report summary keys of a post-event-report page."""
     return {k: v for k, v in body.items() if k not in ("sessions", "scrollId")}
-
-
-class ScrolledReportStream(ReportStream):
-    """A report read with a forward-only ``scrollId`` (ScrollPaginator, restart_on_expiry).
-
-    Each worker thread scrolls its own report. A report read again from its first page
-    (expired scroll id, lost page, short of its total) is deduplicated by the stream's
-    ``to_record``; ``read_in`` says which pass a row comes from.
-    """
-
-    #: Key of the rows and of the total in a page; the total may be absent.
-    total_key: str = "total"
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._scrolls = threading.local()  # each worker thread scrolls its own report
-
-    @override
-    def get_new_paginator(self) -> ScrollPaginator:
-        assert self.records_key is not None
-        self._scrolls.current = ScrollPaginator(
-            self,
-            self.records_key,
-            self.total_key,
-            restart_on_expiry=True,
-            lost_page_restarts=int(self.config.get("max_retries", 5)),
-        )
-        return self.scroll
-
-    @override
-    def request_decorator(self, func: t.Callable) -> t.Callable:
-        """Pages after the first are never retried with their scroll id.
-
-        Scroll ids are forward only: after a timeout, a 5xx or a cut body, Rev may already
-        have moved the scroll past the page, and the same id would return the next one.
-        Such a page becomes a LostPage, and the paginator reads the report again (rows
-        already emitted are skipped). A 429 is retried in place: Rev refused the request
-        before serving it.
-        """
-
-        def forward_only(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            try:
-                return func(prepared, context)
-            except RETRIED_ERRORS as exc:
-                response = getattr(exc, "response", None)
-                throttled = getattr(response, "status_code", None) == HTTPStatus.TOO_MANY_REQUESTS
-                if self.scroll.current_value.scroll_id is None or throttled:
-                    raise
-                raise ScrollPageLost(describe_exception(exc)) from None
-
-        retried = super().request_decorator(forward_only)
-
-        def page(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            try:
-                return retried(prepared, context)
-            except ScrollPageLost as lost:
-                return LostPage(prepared, lost.cause)
-
-        return page
-
-    @property
-    def scroll(self) -> ScrollPaginator:
-        """This thread's scroll."""
-        return t.cast("ScrollPaginator", self._scrolls.current)
-
-    @override
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
-        params = super().get_url_params(context, next_page_token)
-        if isinstance(next_page_token, ScrollToken) and next_page_token.scroll_id:
-            params["scrollId"] = next_page_token.scroll_id
-        return params
-
-    @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        self.emitted: set[tuple] = set()  # main thread, one report at a time
-        yield from super().get_records(context)
-
-    @override
-    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        rows = super().records_from_body(body)
-        for row in rows:
-            row[_READ_IN] = self.scroll.restarts
-        return rows
-
-    @override
-    def to_record(self, row: dict, context: Context | None) -> dict | None:
-        scan_pass = row.pop(_READ_IN, 0)
-        record = super().to_record(row, context)
-        assert record is not None
-        return self.first_read(record, scan_pass)
-
-    def first_read(self, record: dict, scan_pass: int) -> dict | None:
-        """``record``, or None when this run already emitted it (before a restart)."""
-        key = tuple(record.get(name) for name in self.primary_keys)
-        if key in self.emitted:
-            return None
-        self.emitted.add(key)
-        return record
-
-    @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        if self.scroll.scroll_expired(response):
-            return  # the paginator reads the report again and says so
-        super().on_bad_request(response)
 
 
 class AttendeeSessionsStream(ScrolledReportStream):
@@ -631,6 +414,7 @@ class AttendeeSessionsStream(ScrolledReportStream):
     """
 
     name = "attendee_sessions"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
     primary_keys = ("session_key",)
     records_key = "sessions"
@@ -685,6 +469,7 @@ class AttendanceSummaryStream(ReportStream):
     """
 
     name = "webcast_attendance_summary"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
     rate_family = "reports"
     primary_keys = ("webcast_id", "run_number")
@@ -746,6 +531,7 @@ class RealtimeAttendeesStream(ReportStream):
     """
 
     name = "realtime_attendees"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/real-time/attendees"
     http_method = "POST"
     rate_family = "realtime"
@@ -866,6 +652,7 @@ class CommentsStream(ScrolledReportStream):
     """
 
     name = "comments"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/comments"
     primary_keys = ("comment_id",)
     records_key = "comments"
@@ -927,6 +714,7 @@ class RegistrationsStream(ScrolledReportStream):
     """
 
     name = "registrations"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/registrations"
     primary_keys = ("webcast_id", "registration_id")
     records_key = "guestUsers"
@@ -1000,6 +788,7 @@ class PollResultsStream(ReportStream):
     """
 
     name = "poll_results"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/poll-results"
     primary_keys = ("webcast_id", "run_number", "poll_id")
     records_key = "polls"
@@ -1086,6 +875,7 @@ class QuestionsStream(ReportStream):
     """GET .../questions: the Q&A report of a webcast run."""
 
     name = "questions"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/questions"
     primary_keys = ("question_id",)
 
@@ -1110,6 +900,7 @@ class ReactionsStream(ReportStream):
     """GET .../reactions: emoji reaction counts of a webcast run."""
 
     name = "reactions"
+    parent_stream_type = RevWebcastsStream
     path = "/api/v2/scheduled-events/{webcast_id}/reactions"
     primary_keys = ("webcast_id", "run_number", "webcast_date", "reaction")
 
