@@ -65,7 +65,9 @@ def test_retried_faults_change_nothing(slow_sandbox):
     config = cast_config(server, dataset, page_size=10)
     clean = run_tap(TapCast, {**config, "max_concurrency": 1})
     server.faults = FaultConfig(latency_ms=5, rate=0.1, kinds=("500", "drop", "truncate"), seed=3)
-    faulty = run_tap(TapCast, {**config, "max_concurrency": 6})
+    # Which request draws which fault depends on the threads' order, so enough retries that
+    # no request can plausibly draw a fault on every attempt (3 would fail 1 in 10,000).
+    faulty = run_tap(TapCast, {**config, "max_concurrency": 6, "max_retries": 8})
     assert server.faults_injected() > 0
     assert faulty.output == clean.output
 
