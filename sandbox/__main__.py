@@ -220,7 +220,15 @@ def _rev_config(api: RevAPI) -> dict[str, Any]:
     # From the day the first webcast starts, so a first run reads every webcast.
     first = min((webcast.start for webcast in dataset.webcasts), default=dataset.now)
     day = datetime.fromtimestamp(first, tz=timezone.utc).strftime("%Y-%m-%dT00:00:00Z")
-    return {"api_key": dataset.api_key, "secret": dataset.secret, "start_date": day}
+    return {
+        "api_key": dataset.api_key,
+        "secret": dataset.secret,
+        "start_date": day,
+        # Every run the dataset has reports for, and its live webcasts' real-time attendees:
+        # the settings that read everything `python -m sandbox truth rev` lists.
+        "run_numbers": sorted({run for webcast in dataset.webcasts for run in webcast.runs}),
+        "include_realtime_attendees": any(webcast.live for webcast in dataset.webcasts),
+    }
 
 
 class Vendor(NamedTuple):

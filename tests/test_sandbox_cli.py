@@ -10,6 +10,7 @@ import importlib.util
 import json
 import shlex
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,28 @@ def test_printed_config_runs_the_tap(tmp_path: Path):
     assert {record["stream"] for record in records} >= {"campaigns", "analytics_events"}
 
 
+def test_a_client_that_hangs_up_leaves_no_traceback():
+    """A client that resets a kept-alive connection (as `meltano config test` does once it
+    has its first record) is routine: the sandbox's terminal shows no traceback."""
+    process, lines = serve_lines("cast", "--port", "0", "--campaigns", "1", count=1)
+    port = int(lines[0].rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /no-such-path HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+            assert client.recv(65536).startswith(b"HTTP/1.1 ")
+            # Close with a reset (linger 0) while the server waits for the next request.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        probe = subprocess.run(  # one more request: the server is still answering
+            [sys.executable, "-c", f"import urllib.request as u; u.urlopen('http://127.0.0.1:{port}/x')"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert "HTTP Error" in probe.stderr
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
+
+
 @pytest.mark.parametrize("vendor", sorted(VENDORS))
 def test_cli_defaults_are_the_sandbox_environment(vendor: str):
     """`python -m sandbox serve <vendor>` with no options answers `--environment=sandbox`."""
@@ -85,6 +108,8 @@ def test_cli_defaults_are_the_sandbox_environment(vendor: str):
     if "start_date" in printed:
         assert settings.pop("start_date") <= printed.pop("start_date")
     assert {key: settings[key] for key in printed} == printed
+    # Every setting that decides which rows are read is printed (page_size changes none).
+    assert set(printed) == set(settings) - {"base_url", "page_size"}
     # The ground truth is of the same dataset.
     truth_args = build_parser().parse_args(["truth", vendor])
     assert {key: getattr(truth_args, key) for key in CLI_DEFAULTS[vendor] if key != "port"} == {
