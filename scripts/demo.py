@@ -50,7 +50,9 @@ DEMOS = [
     Demo("tap-rev-webcast", "tap_rev_webcast", "rev", cast_counts),  # one key per stream
 ]
 LOG = ROOT / "output" / "demo.log"  # Meltano's log and the sandboxes' errors
-SERVE_OPTIONS: list[str] = []  # the sandbox CLI's defaults: where meltano.yml expects them
+# Any free port, handed to the tap as its base_url: a sandbox already serving on the
+# environment's port (8765...) cannot stop the demo.
+SERVE_OPTIONS = ["--port", "0"]
 
 
 class DemoFailed(Exception):
@@ -103,7 +105,7 @@ def run_taps(log: t.IO[str]) -> None:
     }
     for demo in DEMOS:
         with sandbox(demo, log) as base_url:
-            # The environment's base_url already, unless SERVE_OPTIONS moved the port.
+            # The port the sandbox picked, instead of the environment's.
             tap_env = {**env, f"{demo.tap.upper().replace('-', '_')}_BASE_URL": base_url}
             command = ["meltano", "--environment=sandbox", "run", demo.tap, "target-duckdb"]
             log.write(f"$ {' '.join(command)}\n")
