@@ -1,11 +1,12 @@
-"""Write plugins/extractors/<tap>--webinar-taps.yml and plugins/loaders/target-duckdb--jwills.yml
+"""Write plugins/extractors/<tap>--webinar-taps.yml and plugins/loaders/<loader>--<variant>.yml
 from meltano.yml.
 
 The files are Meltano Hub plugin definitions, for `meltano add <plugin> --from-ref <file>`
 in any Meltano project: meltano.yml's block of each tap, plus the Hub's own attributes and
-a pip_url naming this distribution at this version; and target-duckdb pinned as meltano.yml
-pins it (newer DuckDB loses rows), so a first run needs no Meltano Hub. Run after changing
-a plugin in meltano.yml; tests/test_meltano_yml.py fails while they differ.
+a pip_url naming this distribution at this version; and each loader pinned as meltano.yml
+pins it (the versions the end-to-end tests ran; newer DuckDB loses rows), so a first run
+needs no Meltano Hub. Run after changing a plugin in meltano.yml; tests/test_meltano_yml.py
+fails while they differ.
 """
 
 from __future__ import annotations
@@ -50,15 +51,36 @@ HEADER = """\
 """
 
 
+#: Each loader's Hub variant and label, and why its pin matters.
+LOADERS = {
+    "target-duckdb": (
+        "jwills",
+        "DuckDB",
+        "target-duckdb 0.8.0 loads through CSV,\n"
+        "# and DuckDB 1.3 or newer takes the first data row for a header and drops it.",
+    ),
+    "target-postgres": (
+        "meltanolabs",
+        "PostgreSQL",
+        "the version the end-to-end tests ran.",
+    ),
+    "target-snowflake": (
+        "meltanolabs",
+        "Snowflake",
+        "the version defined here, never run against\n"
+        "# Snowflake or an emulator (README, docs/warehouses.md).",
+    ),
+}
 LOADER_HEADER = """\
-# Meltano Hub plugin definition of target-duckdb (variant jwills), pinned as this
-# repository's meltano.yml pins it: target-duckdb 0.8.0 loads through CSV, and DuckDB 1.3 or
-# newer takes the first data row for a header and drops it. For any Meltano project:
+# Meltano Hub plugin definition of {name} (variant {variant}), for any Meltano project:
 #
-#   meltano add target-duckdb --from-ref <path or URL of this file>
+#   meltano add {name} --from-ref <path or URL of this file>
 #
+# Pinned as this repository's meltano.yml pins it: {why}
+# Tables land in a schema named after the extractor (default_target_schema).
 # Generated from meltano.yml by scripts/plugin_definitions.py.
 """
+LOADER_ORDER = ("name", "variant", "namespace", "label", "pip_url", "executable", "settings")
 
 
 def dump(definition: dict, order: tuple[str, ...]) -> str:
@@ -88,10 +110,23 @@ def main() -> None:
             OUT / "extractors" / f"{plugin['name']}--{VARIANT}.yml",
             header + dump(definition, ORDER),
         )
-    (duckdb,) = (p for p in project["plugins"]["loaders"] if p["name"] == "target-duckdb")
-    definition = {**duckdb, "variant": "jwills", "label": "DuckDB"}
-    order = ("name", "variant", "namespace", "label", "pip_url", "executable", "settings")
-    write(OUT / "loaders" / "target-duckdb--jwills.yml", LOADER_HEADER + dump(definition, order))
+    for loader in project["plugins"]["loaders"]:
+        variant, label, why = LOADERS[loader["name"]]
+        definition = {**loader, "variant": variant, "label": label}
+        definition["settings"] = [loader_setting(s, loader["config"]) for s in loader["settings"]]
+        header = LOADER_HEADER.format(name=loader["name"], variant=variant, why=why)
+        write(
+            OUT / "loaders" / f"{loader['name']}--{variant}.yml",
+            header + dump(definition, LOADER_ORDER),
+        )
+
+
+def loader_setting(setting: dict, config: dict) -> dict:
+    """A loader setting as the Hub declares it: the schema setting carries meltano.yml's
+    value (one schema per extractor) as its default; machine-specific values stay here."""
+    if setting["name"] == "default_target_schema":
+        return {**setting, "value": config[setting["name"]]}
+    return setting
 
 
 if __name__ == "__main__":

@@ -96,10 +96,27 @@ def test_the_plugin_definition_file_is_meltano_yml_in_hubs_format(tap):
     )
 
 
-def test_the_loader_definition_file_pins_target_duckdb_as_meltano_yml():
-    definition = yaml.safe_load((ROOT / "plugins/loaders/target-duckdb--jwills.yml").read_text())
-    loader = {key: value for key, value in LOADERS["target-duckdb"].items() if key != "config"}
-    assert {key: definition[key] for key in loader} == loader
+LOADER_FILES = {
+    "target-duckdb": "target-duckdb--jwills.yml",
+    "target-postgres": "target-postgres--meltanolabs.yml",
+    "target-snowflake": "target-snowflake--meltanolabs.yml",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOADER_FILES))
+def test_the_loader_definition_file_pins_the_loader_as_meltano_yml(name):
+    """Pins and settings as this project runs them; the schema default one per extractor;
+    none of this machine's config (host, file paths)."""
+    path = ROOT / "plugins" / "loaders" / LOADER_FILES[name]
+    definition = yaml.safe_load(path.read_text())
+    loader = {key: value for key, value in LOADERS[name].items() if key != "config"}
+    schema = {"name": "default_target_schema", "value": "$MELTANO_EXTRACT__LOAD_SCHEMA"}
+    loader["settings"] = [
+        schema if setting["name"] == schema["name"] else setting for setting in loader["settings"]
+    ]
+    assert {key: definition[key] for key in loader} == loader, (
+        "meltano.yml changed: run scripts/plugin_definitions.py"
+    )
     assert set(definition) - set(loader) == {"variant", "label"}
 
 

@@ -1,7 +1,8 @@
 """A first run as a new user makes it: a fresh Meltano project (`meltano init` in a temporary
 folder) adds the three taps with `meltano add <tap> --from-ref plugins/extractors/<file>`,
 pip_url pointing at a wheel built from this checkout, installs them and lands each sandbox in
-DuckDB (target-duckdb added from plugins/loaders/); a date Meltano would have rewritten stops the run with the tap's own line.
+DuckDB; the loaders come from plugins/loaders/ too, and target-postgres lands a tap in a
+database of its own; a date Meltano would have rewritten stops the run with the tap's own line.
 
 Everything (project, plugin virtualenvs, warehouse, state) lives in the temporary folder.
 """
@@ -13,6 +14,7 @@ import os
 import re
 import subprocess
 import typing as t
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from tests.helpers import (
     CAST_API_KEY,
     CAST_ORG,
     MELTANO,
+    PG_DSN,
     REV_API_KEY,
     REV_SECRET,
     ROOT,
@@ -46,9 +49,14 @@ from tests.helpers import (
 pytestmark = pytest.mark.e2e
 
 DEFINITIONS = ROOT / "plugins" / "extractors"
-LOADER_DEFINITION = ROOT / "plugins" / "loaders" / "target-duckdb--jwills.yml"
+LOADER_DEFINITIONS = ROOT / "plugins" / "loaders"
 TAPS = ("tap-cast", "tap-webcasts", "tap-rev-webcast")
 LOADER = "target-duckdb"  # one loader for the three taps: installed once
+LOADER_FILES = {
+    "target-duckdb": "target-duckdb--jwills.yml",
+    "target-postgres": "target-postgres--meltanolabs.yml",
+    "target-snowflake": "target-snowflake--meltanolabs.yml",  # added, not installed: no server
+}
 
 
 @dataclass
@@ -69,7 +77,7 @@ class NewProject:
             timeout=900,
         )
         if check and result.returncode != 0:
-            tail = (result.stdout + result.stderr)[-4000:]
+            tail = (result.stdout + result.stderr)[-12000:]
             pytest.fail(f"meltano {' '.join(args)} failed ({result.returncode}):\n{tail}")
         return result
 
@@ -109,9 +117,10 @@ def project(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> NewPr
         new.meltano(
             "add", tap, "--from-ref", str(definition_pointing_at(source, str(wheel), folder))
         )
-    new.meltano("add", LOADER, "--from-ref", str(LOADER_DEFINITION))
+    for loader, file in LOADER_FILES.items():
+        install = [] if loader != "target-snowflake" else ["--no-install"]
+        new.meltano("add", loader, "--from-ref", str(LOADER_DEFINITIONS / file), *install)
     new.meltano("config", "set", LOADER, "filepath", str(new.warehouse))
-    new.meltano("config", "set", LOADER, "default_target_schema", "$MELTANO_EXTRACT__LOAD_SCHEMA")
     return new
 
 
@@ -235,13 +244,71 @@ def test_a_new_project_runs_each_tap_into_a_warehouse(project, tap):
 
 
 def test_the_project_holds_the_definitions_as_shipped(project):
-    """`meltano add --from-ref` took every attribute of the files (pip_url aside)."""
-    added = yaml.safe_load((project.root / "meltano.yml").read_text())["plugins"]["extractors"]
-    for plugin in added:
+    """`meltano add --from-ref` took every attribute of the files (the taps' pip_url aside)."""
+    plugins = yaml.safe_load((project.root / "meltano.yml").read_text())["plugins"]
+    for plugin in plugins["extractors"]:
         shipped = yaml.safe_load((DEFINITIONS / f"{plugin['name']}--webinar-taps.yml").read_text())
         for attribute in ("namespace", "variant", "executable", "capabilities", "settings"):
             assert plugin[attribute] == shipped[attribute], (plugin["name"], attribute)
-    assert sorted(plugin["name"] for plugin in added) == sorted(TAPS)
+    assert sorted(plugin["name"] for plugin in plugins["extractors"]) == sorted(TAPS)
+    for plugin in plugins["loaders"]:
+        shipped = yaml.safe_load((LOADER_DEFINITIONS / LOADER_FILES[plugin["name"]]).read_text())
+        for attribute in ("namespace", "variant", "pip_url", "executable", "settings"):
+            assert plugin[attribute] == shipped[attribute], (plugin["name"], attribute)
+    assert sorted(plugin["name"] for plugin in plugins["loaders"]) == sorted(LOADER_FILES)
+
+
+@pytest.fixture
+def new_database() -> t.Iterator[str]:
+    """A database of its own on the local PostgreSQL server, dropped afterwards."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_DSN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL on 127.0.0.1:5432 is unreachable: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"new_user_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'create database "{name}"')
+    try:
+        yield name
+    finally:
+        admin.execute(f'drop database "{name}" with (force)')
+        admin.close()
+
+
+def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
+    """The loader as shipped: its default schema is the extractor's, every row lands once."""
+    import psycopg
+
+    sandbox = cast_sandbox()
+    loader_env = {
+        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        "TARGET_POSTGRES_PORT": "5432",
+        "TARGET_POSTGRES_USER": "postgres",
+        "TARGET_POSTGRES_PASSWORD": "any",  # the loader requires one; trust auth ignores it
+        "TARGET_POSTGRES_DATABASE": new_database,
+    }
+    try:
+        project.meltano("run", "tap-cast", "target-postgres", env={**sandbox.env, **loader_env})
+    finally:
+        sandbox.server.stop()
+    keys = primary_keys(TapCast)
+    with psycopg.connect(PG_DSN.replace("dbname=test", f"dbname={new_database}")) as db:
+        tables = [
+            name
+            for (name,) in db.execute(
+                "select table_name from information_schema.tables where table_schema = 'tap_cast'"
+            ).fetchall()
+        ]
+        landed = {
+            table: db.execute(
+                f"select count(*), count(distinct ({', '.join(keys[table])})) from tap_cast.{table}"
+            ).fetchone()
+            for table in tables
+        }
+    assert landed == {stream: (rows, rows) for stream, rows in sandbox.truth.items()}
 
 
 BAD_DATES = [  # what Meltano's date_iso8601 kind rewrote silently
