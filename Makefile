@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+	@mkdir -p output  # the DuckDB warehouse's folder: target-duckdb does not create it
 
 # Start every sandbox, `meltano run` each tap into DuckDB, print rows per table.
 demo: setup

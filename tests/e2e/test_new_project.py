@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import typing as t
 import uuid
@@ -309,6 +310,30 @@ def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
             for table in tables
         }
     assert landed == {stream: (rows, rows) for stream, rows in sandbox.truth.items()}
+
+
+def test_an_unreachable_host_fails_meltano_run_with_one_error_line(project):
+    """The tap's last line reaches Meltano's log at error level, naming the stream and the
+    setting to fix; no traceback."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {
+        "TAP_CAST_BASE_URL": f"http://127.0.0.1:{port}",
+        "TAP_CAST_API_KEY": CAST_API_KEY,
+        "TAP_CAST_ORG_SLUG": CAST_ORG,
+        "TAP_CAST_CAST_IDS": "[1940]",
+    }
+    run = project.meltano("run", "tap-cast", LOADER, env=env, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    line = re.compile(
+        rf"\[error\s*\] tap-cast\s+tap-cast: stream 'campaigns' cast_id=1940: cannot connect to "
+        rf"127\.0\.0\.1:{port} \(connection refused.*Check the 'base_url' setting"
+    )
+    assert line.search(output), output[-3000:]
+    assert "Traceback" not in output
+    assert CAST_API_KEY not in output
 
 
 BAD_DATES = [  # what Meltano's date_iso8601 kind rewrote silently
