@@ -192,8 +192,8 @@ def incomplete_report(path: Path, *, framed: bool) -> str | None:
     if not framed:
         return (
             "a CSV report that ends without a line break and came without Content-Length or "
-            "chunked framing, so a cut inside its last row cannot be ruled out (the xml and "
-            "json response formats show a cut anywhere)"
+            "chunked framing, so a cut inside its last row cannot be ruled out (set "
+            "'response_format' to xml or json: their end shows a cut)"
         )
     return _csv_last_row_incomplete(path)
 
@@ -210,7 +210,8 @@ def _csv_last_row_incomplete(path: Path) -> str | None:
         file.seek(max(0, size - CSV_LINE_BYTES))
         end = file.read()
     header = next(csv.reader([header_line.decode("utf-8-sig", "replace").rstrip("\r\n")]))
-    last_line = end.decode("utf-8", "replace").splitlines()[-1]
+    # Only CR and LF end a CSV line (str.splitlines would also split at U+2028 in a cell).
+    last_line = re.split(r"\r\n|\r|\n", end.decode("utf-8", "replace"))[-1]
     if last_line.count('"') % 2:
         return "a CSV report cut inside a quoted cell of its last row"
     cells = next(csv.reader([last_line]))

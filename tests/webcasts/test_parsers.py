@@ -504,7 +504,10 @@ def test_an_unknown_csv_session_type_is_an_error(tmp_path):
 # --- whole-report check before the first row ----------------------------------------------
 
 THREE_COLUMNS = b"Email,First Name,Notes\r\n"
-WHOLE_CSV = THREE_COLUMNS + b'ann@example.com,Ann,"said ""hi"""\r\nbob@example.com,Bob,'
+# The last cell holds U+2028, a line separator that does not end a CSV line.
+WHOLE_CSV = (
+    THREE_COLUMNS + b'ann@example.com,Ann,"said ""hi"""\r\nbob@example.com,Bob,a\xe2\x80\xa8b'
+)
 
 
 def csv_file(tmp_path, content: bytes):
