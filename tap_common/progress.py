@@ -33,7 +33,8 @@ class Counts:
     started: float = field(default_factory=time.monotonic)
 
 
-def _amount(number: int, one: str, many: str) -> str:
+def amount(number: int, one: str, many: str) -> str:
+    """``1 request``, ``2 requests``, ``1,200 rows``."""
     return f"{number:,} {one if number == 1 else many}"
 
 
@@ -103,9 +104,9 @@ class StreamProgress:
     def counts_text(counts: Counts) -> str:
         return ", ".join(
             (
-                _amount(counts.rows, "row", "rows"),
-                _amount(counts.requests, "request", "requests"),
-                _amount(counts.retries, "retry", "retries"),
+                amount(counts.rows, "row", "rows"),
+                amount(counts.requests, "request", "requests"),
+                amount(counts.retries, "retry", "retries"),
             )
         )
 
@@ -118,10 +119,10 @@ class StreamProgress:
             self.first_started
         )
         self.logger.info(
-            "%s: %s: %d partitions, %s, %.1f s",
+            "%s: %s: %s, %s, %.1f s",
             self.stream_name,
             "stopped" if unfinished else "done",
-            self.partitions_done,
+            amount(self.partitions_done, "partition", "partitions"),
             self.counts_text(self.total),
             seconds,
         )

@@ -25,6 +25,8 @@ import time
 import typing as t
 from dataclasses import dataclass
 
+from tap_common.progress import amount
+
 #: Added to every interval, so requests that reach the API a little faster than they were
 #: sent (network jitter) still stay within the limit: 5% of a minute is 3 s per window.
 SAFETY_MARGIN = 0.05
@@ -134,9 +136,9 @@ class RateLimiter:
         """``reports: 130 requests, 12 waits (6.3 s of wall time), 0 throttled; ...``"""
         with self._lock:
             return "; ".join(
-                f"{family}: {s.requests} requests, {s.waits} waits "
-                f"({s.waited_seconds:.1f} s of wall time), "
-                f"{s.throttled} throttled"
+                f"{family}: {amount(s.requests, 'request', 'requests')}, "
+                f"{amount(s.waits, 'wait', 'waits')} ({s.waited_seconds:.1f} s of wall time), "
+                f"{s.throttled:,} throttled"
                 for family, s in self.stats.items()
                 if s.requests or s.throttled
             )

@@ -63,6 +63,13 @@ def test_one_line_per_finished_partition_and_a_summary_per_stream(
     assert f"campaigns: done: 2 partitions, {campaigns:,} rows, " in caplog.text
 
 
+def test_counts_of_one_are_singular(cast_sandbox, config, caplog):
+    caplog.set_level("INFO")
+    run_tap(TapCast, {**config, "cast_ids": config["cast_ids"][:1]})
+    assert "cross_campaign_summary: done: 1 partition, " in caplog.text
+    assert ", 1 request, 0 retries, " in caplog.text
+
+
 def test_metric_lines_only_when_asked_for(cast_sandbox, config, caplog):
     caplog.set_level("INFO")
     run_tap(TapCast, config)

@@ -118,3 +118,9 @@ def test_waits_of_several_threads_at_once_count_once_as_wall_time():
     # Summed per thread the waits would be about twice the elapsed time.
     assert 0 < stats.waited_seconds <= elapsed
     assert "s of wall time" in limiter.summary()
+
+
+def test_the_summary_counts_in_words():
+    limiter = RateLimiter({"reports": 600, "get": 600}, SystemClock(), logging.getLogger("test"))
+    limiter.acquire("reports")
+    assert limiter.summary() == "reports: 1 request, 0 waits (0.0 s of wall time), 0 throttled"
