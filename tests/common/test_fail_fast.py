@@ -23,22 +23,25 @@ CONFIGS = {
 }
 
 
-def closed_port() -> int:
+@pytest.fixture
+def refusing_port() -> t.Iterator[int]:
+    """A port bound and never listened on: connections are refused, and no other listener
+    (the suite's sandboxes take free ports too) can take it while the test runs."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("tap_class", list(CONFIGS))
 @pytest.mark.parametrize(
-    ("base_url", "cause"),
-    [
-        (f"http://127.0.0.1:{closed_port()}", "connection refused"),
-        ("http://no-such-host.invalid", "unknown host"),
-    ],
-    ids=["refused", "unknown-host"],
+    "cause", ["connection refused", "unknown host"], ids=["refused", "unknown-host"]
 )
-def test_an_unreachable_host_stops_at_once_naming_it(tap_class, base_url, cause, caplog):
+def test_an_unreachable_host_stops_at_once_naming_it(tap_class, cause, refusing_port, caplog):
+    base_url = (
+        f"http://127.0.0.1:{refusing_port}"
+        if cause == "connection refused"
+        else "http://no-such-host.invalid"
+    )
     config = {**CONFIGS[tap_class], **RETRYING, "base_url": base_url}
     # retry_base_seconds 30: a single retry would make this test take minutes.
     run = run_tap(tap_class, config, expect_error=True)

@@ -315,16 +315,16 @@ def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
 def test_an_unreachable_host_fails_meltano_run_with_one_error_line(project):
     """The tap's last line reaches Meltano's log at error level, naming the stream and the
     setting to fix; no traceback."""
-    with socket.socket() as closed:  # a port nothing listens on
+    with socket.socket() as closed:  # bound, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    env = {
-        "TAP_CAST_BASE_URL": f"http://127.0.0.1:{port}",
-        "TAP_CAST_API_KEY": CAST_API_KEY,
-        "TAP_CAST_ORG_SLUG": CAST_ORG,
-        "TAP_CAST_CAST_IDS": "[1940]",
-    }
-    run = project.meltano("run", "tap-cast", LOADER, env=env, check=False)
+        env = {
+            "TAP_CAST_BASE_URL": f"http://127.0.0.1:{port}",
+            "TAP_CAST_API_KEY": CAST_API_KEY,
+            "TAP_CAST_ORG_SLUG": CAST_ORG,
+            "TAP_CAST_CAST_IDS": "[1940]",
+        }
+        run = project.meltano("run", "tap-cast", LOADER, env=env, check=False)
     output = run.stdout + run.stderr
     assert run.returncode != 0
     line = re.compile(
