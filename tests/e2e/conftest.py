@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PG_DSN, ROOT, MeltanoProject, Postgres
+from tests.helpers import ROOT, MeltanoProject, Postgres, connect_postgres
 
 
 @pytest.fixture
@@ -29,15 +29,7 @@ def meltano(tmp_path: Path) -> MeltanoProject:
 @pytest.fixture
 def postgres(meltano: MeltanoProject) -> t.Iterator[Postgres]:
     """A fresh schema; in CI an unreachable server fails the suite, elsewhere it skips."""
-    import psycopg
-
-    try:
-        conn = psycopg.connect(PG_DSN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL on 127.0.0.1:5432 is unreachable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    conn = connect_postgres()
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
     meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
     try:

@@ -45,6 +45,7 @@ from tests.helpers import (
     ROOT,
     WEBCASTS_PASSWORD,
     WEBCASTS_USERNAME,
+    connect_postgres,
 )
 
 pytestmark = pytest.mark.e2e
@@ -262,14 +263,7 @@ def test_the_project_holds_the_definitions_as_shipped(project):
 @pytest.fixture
 def new_database() -> t.Iterator[str]:
     """A database of its own on the local PostgreSQL server, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_DSN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL on 127.0.0.1:5432 is unreachable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    admin = connect_postgres()
     name = f"new_user_{uuid.uuid4().hex[:10]}"
     admin.execute(f'create database "{name}"')
     try:
