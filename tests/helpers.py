@@ -22,6 +22,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jsonschema
 import pytest
 import requests
 from singer_sdk.exceptions import FatalAPIError
@@ -401,6 +402,22 @@ class MeltanoProject:
             tail = (result.stdout + result.stderr)[-4000:]
             pytest.fail(f"meltano {' '.join(args)} failed ({result.returncode}):\n{tail}")
         return result
+
+
+def invalid_records(run: TapRun) -> list[str]:
+    """One line per RECORD that does not validate against its stream's latest SCHEMA."""
+    validators: dict[str, jsonschema.Draft7Validator] = {}
+    problems = []
+    for message in run.messages:
+        if message["type"] == "SCHEMA":
+            validators[message["stream"]] = jsonschema.Draft7Validator(message["schema"])
+        elif message["type"] == "RECORD":
+            validator = validators[message["stream"]]
+            problems += [
+                f"{message['stream']}: {error.message}"
+                for error in validator.iter_errors(message["record"])
+            ]
+    return problems
 
 
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"

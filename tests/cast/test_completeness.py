@@ -14,7 +14,6 @@ import re
 import typing as t
 from collections import Counter
 
-import jsonschema
 import pytest
 
 from sandbox import CastDataset, start_cast_sandbox
@@ -26,6 +25,7 @@ from tests.helpers import (
     TapRun,
     cast_config,
     catalog_selecting,
+    invalid_records,
     run_tap,
 )
 
@@ -471,24 +471,10 @@ def test_numbers_sent_as_text_land_as_numbers_and_match_the_schema(cast):
     cast.api.numbers_as_text = True
     as_text = run_tap(TapCast, {**cast.config, "max_concurrency": 4})
     assert as_text.output == plain.output
-    assert schema_violations(as_text) == []
+    assert invalid_records(as_text) == []
     counters = [r["total_view"] for r in as_text.records("campaign_analytics")]
     assert counters
     assert all(type(value) is int for value in counters)
-
-
-def schema_violations(run: TapRun) -> list[str]:
-    validators: dict[str, jsonschema.Draft7Validator] = {}
-    problems = []
-    for message in run.messages:
-        if message["type"] == "SCHEMA":
-            validators[message["stream"]] = jsonschema.Draft7Validator(message["schema"])
-        elif message["type"] == "RECORD":
-            problems += [
-                f"{message['stream']}: {error.message}"
-                for error in validators[message["stream"]].iter_errors(message["record"])
-            ]
-    return problems
 
 
 RESERVED = "20240805_a%b?c#d e/f"

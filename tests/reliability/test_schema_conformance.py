@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import typing as t
 
-import jsonschema
 import pytest
 
 from sandbox import CastDataset, WebcastsDataset, start_cast_sandbox, start_webcasts_sandbox
@@ -21,8 +20,8 @@ from tests.helpers import (
     CAST_ORG,
     WEBCASTS_PASSWORD,
     WEBCASTS_USERNAME,
-    TapRun,
     cast_config,
+    invalid_records,
     rev_dataset,
     run_tap,
     start_rev,
@@ -31,22 +30,6 @@ from tests.helpers import (
 )
 
 HOSTILE_TEXT = "caf\u00e9 \ud800 tab\there bell\x07 nul\x00 end"
-
-
-def invalid_records(run: TapRun) -> list[str]:
-    """One line per RECORD that does not validate against its stream's latest SCHEMA."""
-    validators: dict[str, jsonschema.Draft7Validator] = {}
-    problems = []
-    for message in run.messages:
-        if message["type"] == "SCHEMA":
-            validators[message["stream"]] = jsonschema.Draft7Validator(message["schema"])
-        elif message["type"] == "RECORD":
-            validator = validators[message["stream"]]
-            problems += [
-                f"{message['stream']}: {error.message}"
-                for error in validator.iter_errors(message["record"])
-            ]
-    return problems
 
 
 def rewrite_json(server: t.Any, path_end: str, change: t.Callable[[t.Any], None]) -> None:
