@@ -523,7 +523,7 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
 
     @cached_property
     @override
-    def partitions(self) -> list[dict]:  # type: ignore[override]
+    def partitions(self) -> list[dict]:
         campaigns = campaigns_stream(self)
         event_types = self.config.get("event_types") or EVENT_TYPES
         return [

@@ -284,14 +284,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     @property
     @override
     def timeout(self) -> int:
-        return self.config.get("request_timeout", 60)  # type: ignore[no-any-return]
+        return self.config.get("request_timeout", 60)
 
     @override
     def backoff_max_tries(self) -> int:
         return int(self.config.get("max_retries", 5)) + 1
 
     @override
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:  # type: ignore[override]
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         return retry_wait_generator(
             base_seconds=float(self.config.get("retry_base_seconds", 2)),
             max_wait_seconds=float(self.config.get("retry_max_wait_seconds", 120)),

@@ -263,7 +263,7 @@ class VendorTap(Tap, t.Generic[RunT]):
 
     @classmethod
     @override
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the tap; an error the user must act on becomes one line and exit code 1."""
         try:
             super().invoke(*args, **kwargs)

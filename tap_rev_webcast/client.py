@@ -311,7 +311,7 @@ class RevStream(VendorStream[RevRun]):
         return with_one_relogin
 
     @override
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:  # type: ignore[override]
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         """tap_common's waits, except after a 429: the rate limiter waits for that one."""
         others = super().backoff_wait_generator()
         next(others)
