@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import logging
 import re
 import sys
 import typing as t
 from functools import cached_property
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from singer_sdk import Tap
@@ -96,6 +98,23 @@ def check_http_url(config: t.Mapping[str, t.Any], setting: str) -> list[str]:
     if parts.query or parts.fragment:
         return [f"Setting '{setting}' must not carry a query string or fragment."]
     return []
+
+
+def plain_numbers(config: t.Mapping[str, t.Any], schema: dict) -> dict[str, t.Any]:
+    """``config`` with every numeric setting as an int or a float.
+
+    The SDK reads a config file's numbers with a fractional part as Decimal, which
+    ``time.sleep`` and float arithmetic refuse (``retry_base_seconds: 0.5`` crashed a
+    login retry): every path gets plain numbers instead.
+    """
+    properties = schema.get("properties", {})
+    plain = dict(config)
+    for name, value in config.items():
+        if isinstance(value, decimal.Decimal):
+            types = properties.get(name, {}).get("type", ())
+            integral = "integer" in types and value == value.to_integral_value()
+            plain[name] = int(value) if integral else float(value)
+    return plain
 
 
 class RedactQueryValues(logging.Filter):
@@ -189,6 +208,12 @@ class VendorTap(Tap, t.Generic[RunT]):
             errors = [*self.date_format_errors(), *self.extra_config_errors()]
             if errors:
                 raise self.config_error(errors)
+
+    @property
+    @override
+    def config(self) -> t.Mapping[str, t.Any]:
+        """The settings, numbers as int or float (``plain_numbers``); streams copy it."""
+        return MappingProxyType(plain_numbers(super().config, self.config_jsonschema))
 
     @classmethod
     def register_secrets(cls, config: t.Mapping[str, t.Any]) -> None:
