@@ -7,8 +7,10 @@ Kept in the webcasts stream's state::
 
 Meaning: every completed webcast that ended at or before ``reports_read_through`` was listed
 and every report stream named in ``report_streams`` was read for it to the end. A run then
-lists webcasts that end after the bookmark minus 'report_lookback_days' (Rev's list matches
-by end date), so older webcasts cost no request at all.
+lists webcasts that end after the bookmark, plus those that ended within the last
+'report_lookback_days' before the run's start (late data arrives after a webcast ends; Rev's
+list matches by end date), so older webcasts cost no request at all: a tenant whose last
+webcast ended a year ago does not read that webcast's reports again on every run.
 
 The bookmark moves only over a prefix: after the last report stream of a webcast has been
 synced (the SDK syncs a record's children before it asks the parent for the next record),
@@ -79,15 +81,18 @@ class ReportBookmark:
             return None
         return parse_timestamp(value, field=BOOKMARK)
 
-    def listing_start(self, start_date: dt.datetime, lookback_days: float) -> dt.datetime:
-        """Where this run's webcast list starts."""
+    def listing_start(
+        self, start_date: dt.datetime, lookback_days: float, now: dt.datetime
+    ) -> dt.datetime:
+        """Where this run's webcast list starts: after the bookmark, or 'report_lookback_days'
+        before the run's start (``now``) if that is earlier; never before 'start_date'."""
         previous = self.previous()
         if previous is None:
             return start_date
-        start = max(start_date, previous - dt.timedelta(days=lookback_days))
+        start = max(start_date, min(previous, now - dt.timedelta(days=lookback_days)))
         self.logger.info(
             "webcasts: incremental run: reports were read through %s; listing webcasts that "
-            "end after %s ('report_lookback_days' %s).",
+            "end after %s (the bookmark, or 'report_lookback_days' %s before now if earlier).",
             previous.isoformat(),
             start.isoformat(),
             lookback_days,

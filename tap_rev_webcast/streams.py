@@ -102,11 +102,12 @@ def rev_datetime(moment: dt.datetime) -> str:
 class RevWebcastsStream(RevStream):
     """GET /api/v2/scheduled-events in date windows (or each of 'webcast_ids'), plus status.
 
-    Windows of 'window_days' run from 'start_date' (later runs: the bookmark minus
-    'report_lookback_days', see bookmark.py) to 'upcoming_days' ahead of now; a webcast is
-    listed by every window it overlaps (end after ``after``, start on or before ``before``)
-    and emitted once. Each webcast's GET .../status is carried as ``status``: the report
-    streams read only Completed webcasts, real-time attendees only running ones.
+    Windows of 'window_days' run from 'start_date' (later runs: the bookmark, or
+    'report_lookback_days' before now if earlier, see bookmark.py) to 'upcoming_days' ahead
+    of now; a webcast is listed by every window it overlaps (end after ``after``, start on
+    or before ``before``) and emitted once. Each webcast's GET .../status is carried as
+    ``status``: the report streams read only Completed webcasts, real-time attendees only
+    running ones.
 
     The whole list and every status are read (up to 'max_concurrency' requests at once)
     before the first webcast is emitted: the report streams then know every context they
@@ -262,11 +263,13 @@ class RevWebcastsStream(RevStream):
         return dt.datetime.fromtimestamp(self.run.clock.now(), tz=dt.timezone.utc)
 
     def windows(self, bookmark: ReportBookmark) -> list[dict]:
-        """(after, before] windows of 'window_days', from 'start_date' (or the bookmark
-        minus 'report_lookback_days') to 'upcoming_days' ahead of now."""
+        """(after, before] windows of 'window_days', from 'start_date' (or where the
+        bookmark says, see ``ReportBookmark.listing_start``) to 'upcoming_days' ahead of now."""
         start_date = parse_timestamp(self.config["start_date"], field="start_date")
-        start = bookmark.listing_start(start_date, float(self.config["report_lookback_days"]))
-        until = self.now() + dt.timedelta(days=self.config["upcoming_days"])
+        now = self.now()
+        lookback = float(self.config["report_lookback_days"])
+        start = bookmark.listing_start(start_date, lookback, now)
+        until = now + dt.timedelta(days=self.config["upcoming_days"])
         step = dt.timedelta(days=self.config["window_days"])
         windows = []
         while start < until:

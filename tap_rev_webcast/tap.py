@@ -86,8 +86,9 @@ class TapRevWebcast(VendorTap[RevRun]):
             default=7,
             title="Report lookback (days)",
             description="Incremental runs read again the webcasts (and their reports) that "
-            "ended within this many days before the bookmark, for reports that change after "
-            "the event. Older webcasts are not requested again; run with an empty state "
+            "ended within this many days before the run's start, for reports that change "
+            "after the event, plus every webcast that ended after the bookmark. Older "
+            "webcasts are not requested again; run with an empty state "
             "(meltano run --full-refresh) to read everything.",
         ),
         th.Property(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import time
 
 import pytest
 
@@ -76,12 +78,14 @@ def test_tables_equal_ground_truth_and_reruns_are_exact(meltano, postgres, rev):
     assert {table: postgres.rows(table, key) for table, key in KEYS.items()} == before
 
     # Run 3 reads again the reports of webcasts that ended within 'report_lookback_days'
-    # (7 by default) of the bookmark, the last completed webcast's end: sessions added late
-    # to that webcast are exactly the new rows.
+    # before the run's start: set to reach the last completed webcast with sessions, the
+    # sessions added late to it are exactly the new rows.
     webcast = max(
         (w for w in dataset.webcasts if w.completed and w.runs.get(0)), key=lambda w: w.end
     )
     added = dataset.add_sessions(webcast.id, 5)
+    days_since_it_ended = (time.time() - webcast.end) / 86400
+    meltano.env["TAP_REV_WEBCAST_REPORT_LOOKBACK_DAYS"] = str(math.ceil(days_since_it_ended) + 1)
     meltano.run("run", "tap-rev-webcast", "target-postgres")
     after = {table: postgres.rows(table, key) for table, key in KEYS.items()}
     old = {table: by_key(table, rows) for table, rows in before.items()}

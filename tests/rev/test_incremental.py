@@ -1,7 +1,8 @@
 """Incremental runs: a run costs what changed (tap_rev_webcast/bookmark.py).
 
 The bookmark is the end time of completed webcasts whose selected reports were all read;
-a run lists webcasts that end after it minus 'report_lookback_days'. Every test checks the
+a run lists webcasts that end after it, or within 'report_lookback_days' before the run's
+start if that is earlier. Every test checks the
 bookmark against what was read: it never passes a completed webcast whose reports were not
 all emitted.
 """
@@ -105,16 +106,42 @@ def test_a_second_run_with_nothing_new_makes_no_report_request(rev_upcoming: Rev
 
 
 def test_the_lookback_reads_again_exactly_the_webcasts_that_ended_within_it(rev_upcoming: Rev):
+    """The lookback counts back from the run's start (now), not from the bookmark."""
     rev = rev_upcoming
     first = run(rev, report_lookback_days=0)
     bookmark = bookmark_of(first.final_state)
     assert bookmark is not None
     rev.api.calls.clear()
-    run(rev, first.final_state, report_lookback_days=20)
-    since = bookmark - dt.timedelta(days=20)
+    run(rev, first.final_state, report_lookback_days=25)
+    now = dt.datetime.fromtimestamp(rev.clock.now(), tz=dt.timezone.utc)
+    since = min(bookmark, now - dt.timedelta(days=25))
     expected = {w.id for w in rev.dataset.webcasts if w.completed and end_of(w) > since}
+    older = {w.id for w in rev.dataset.webcasts if w.completed and end_of(w) <= since}
     assert expected  # otherwise this test proves nothing
+    assert older
     assert {c.path.split("/")[4] for c in report_calls(rev)} == expected
+
+
+def test_a_tenant_whose_last_webcast_ended_long_ago_reads_no_report_again(rev_upcoming: Rev):
+    """Before: the lookback counted back from the bookmark, so every run read the reports of
+    the webcasts that ended within 7 days before the last one (6 webcasts here) again."""
+    rev = rev_upcoming
+    first = run(rev)  # the default lookback, 7 days
+    bookmark = bookmark_of(first.final_state)
+    assert bookmark is not None
+    now = dt.datetime.fromtimestamp(rev.clock.now(), tz=dt.timezone.utc)
+    assert now - bookmark > dt.timedelta(days=7)  # the last webcast ended before the lookback
+    within_7_days_of_the_bookmark = [
+        w
+        for w in rev.dataset.webcasts
+        if w.completed and end_of(w) > bookmark - dt.timedelta(days=7)
+    ]
+    assert within_7_days_of_the_bookmark  # what the old rule read again
+    rev.api.calls.clear()
+    second = run(rev, first.final_state)
+    assert report_calls(rev) == []
+    assert second.records("attendee_sessions") == []
+    assert bookmark_of(second.final_state) == bookmark
 
 
 def test_after_one_more_webcast_completes_the_next_run_reads_exactly_its_reports(rev: Rev):
