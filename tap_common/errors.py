@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 from urllib.parse import urlsplit
 
@@ -29,6 +30,8 @@ def describe_exception(exc: BaseException) -> str:
         return "the request timed out"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "the connection closed before the whole response arrived"
+    if (tls := tls_failure(exc)) is not None:
+        return f"the TLS connection failed: {tls}"
     if isinstance(exc, requests.exceptions.ConnectionError | ConnectionError):
         return "the connection failed or was reset"
     return type(exc).__name__
@@ -43,6 +46,24 @@ def unreachable_cause(exc: BaseException) -> str | None:
     if isinstance(reason, NewConnectionError):
         return "connection refused or no route to it"
     return None
+
+
+# OpenSSL's reason, e.g. "certificate verify failed: self-signed certificate (_ssl.c:1006)".
+_VERIFY_FAILED = re.compile(r"certificate verify failed: ([^()]*?)\.? \(_ssl")
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """What went wrong in a TLS handshake ("its certificate could not be verified:
+    self-signed certificate"), or None when ``exc`` is no TLS failure. Only OpenSSL's
+    reason is kept: the exception's text holds the URL and its query."""
+    if not isinstance(exc, requests.exceptions.SSLError):
+        return None
+    text = str(exc)
+    if match := _VERIFY_FAILED.search(text):
+        return f"its certificate could not be verified ({match.group(1).strip()})"
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+        return "its certificate could not be verified"
+    return "the TLS handshake failed"
 
 
 def retry_advice(exc: BaseException, request_timeout: float) -> str:
@@ -68,6 +89,38 @@ class UnreachableError(FatalAPIError):
             f"('{base_url}'): scheme, host and port must reach the API from this machine. "
             "Nothing was retried: retries are for a server that has answered."
         )
+
+
+class CertificateError(FatalAPIError):
+    """The API's TLS certificate could not be verified: a setting or a CA bundle to fix,
+    never retried, and verification is never turned off."""
+
+    @classmethod
+    def of(cls, where: str, url: str, tls: str, base_url: str) -> CertificateError:
+        """``stream 'campaigns' cast_id=1: the TLS connection to cast.app:443 failed: ...``"""
+        parts = urlsplit(url)
+        host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return cls(
+            f"{where}: the TLS connection to {host} failed: {tls}. It is a certificate "
+            f"problem, so nothing was sent and nothing was retried. Check the 'base_url' "
+            f"setting ('{base_url}'); if the API's certificate comes from your own "
+            "certificate authority, set REQUESTS_CA_BUNDLE to a CA bundle file that "
+            "holds it. Certificate checks are never turned off."
+        )
+
+
+def stop_before_retrying(
+    exc: BaseException, *, answered: bool, where: str, url: str, base_url: str
+) -> FatalAPIError | None:
+    """The error that ends a request at once, without retries, or None to retry it: a
+    TLS failure (any time), or a host never reached while nothing has answered yet."""
+    tls = tls_failure(exc)
+    if tls is not None:
+        return CertificateError.of(where, url, tls, base_url)
+    cause = unreachable_cause(exc)
+    if cause is not None and not answered:
+        return UnreachableError.of(where, url, cause, base_url)
+    return None
 
 
 class IncompleteReadError(FatalAPIError):

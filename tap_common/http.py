@@ -12,6 +12,7 @@ Two rules that requests does not apply by itself:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import typing as t
@@ -51,6 +52,12 @@ class VendorSession(requests.Session):
     def __init__(self, answered: threading.Event | None = None) -> None:
         super().__init__()
         self.answered = answered if answered is not None else threading.Event()
+        # requests reads REQUESTS_CA_BUNDLE in Session.request only; the SDK sends pages
+        # with Session.send, so the bundle an operator names must be the session's own.
+        # An empty value means "not set", never "do not verify".
+        self.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
 
     @override
     def get_redirect_target(self, resp: requests.Response) -> str | None:

@@ -26,11 +26,12 @@ from typing_extensions import override
 
 from tap_common.conform import RecordConformer
 from tap_common.errors import (
-    UnreachableError,
     VendorDataError,
     describe_exception,
     partition_label,
     retry_advice,
+    stop_before_retrying,
+    tls_failure,
     unreachable_cause,
 )
 from tap_common.http import new_session
@@ -324,8 +325,10 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         )(counted)
 
     def never_reached(self, exc: BaseException) -> bool:
-        """A connection that failed before the API ever answered in this run: the host is
-        wrong or down, and retrying would only delay the error."""
+        """A TLS failure, or a connection that failed before the API ever answered in this
+        run: a setting to fix, and retrying would only delay the error."""
+        if tls_failure(exc) is not None:
+            return True
         return not self.run.answered.is_set() and unreachable_cause(exc) is not None
 
     @override
@@ -391,11 +394,16 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         """The error for a request whose retries are exhausted (or that never reached
         the API)."""
         where = f"stream '{self.name}' {partition_label(context)}"
-        cause = unreachable_cause(exc)
-        if cause is not None and not self.run.answered.is_set():
-            request = getattr(exc, "request", None)
-            url = getattr(request, "url", None) or self.url_base
-            return UnreachableError.of(where, url, cause, str(self.config.get("base_url")))
+        request = getattr(exc, "request", None)
+        stop = stop_before_retrying(
+            exc,
+            answered=self.run.answered.is_set(),
+            where=where,
+            url=getattr(request, "url", None) or self.url_base,
+            base_url=str(self.config.get("base_url")),
+        )
+        if stop is not None:
+            return stop
         return FatalAPIError(
             f"{where}: gave up after {self.backoff_max_tries()} attempts: "
             f"{describe_exception(exc)}. {retry_advice(exc, self.timeout)} "

@@ -49,13 +49,12 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_common.errors import (
-    UnreachableError,
     describe_exception,
     retry_advice,
-    unreachable_cause,
+    stop_before_retrying,
 )
 from tap_common.http import CrossHostRedirectError, new_session
-from tap_common.retry import retry_after_seconds
+from tap_common.retry import RetryPolicy, retry_after_seconds, retrying
 from tap_common.secrets import register_secret
 
 if t.TYPE_CHECKING:
@@ -105,6 +104,10 @@ class UserLogin:
         return "POST", USER_LOGOFF_PATH, {"userId": user_id}
 
 
+class _ExpiredWhileThrottled(Exception):
+    """The token expired while a throttled extension waited: log in instead."""
+
+
 class RevAuthenticator(requests.auth.AuthBase):
     """Adds ``Authorization: VBrick <token>``; logs in, extends and re-logs in as needed."""
 
@@ -131,6 +134,8 @@ class RevAuthenticator(requests.auth.AuthBase):
         self.retry_base_seconds = retry_base_seconds
         self.throttle_wait_seconds = throttle_wait_seconds
         self.retry_max_wait_seconds = retry_max_wait_seconds
+        #: Login retries and extension pauses: tap_common's waits (Retry-After, capped).
+        self.policy = RetryPolicy(max_retries + 1, retry_base_seconds, retry_max_wait_seconds)
         # ``answered``: the run's flag (tap_common/run.py), set by any response.
         self.session = new_session(answered)
         self.logins = 0
@@ -211,47 +216,65 @@ class RevAuthenticator(requests.auth.AuthBase):
 
     def _login(self) -> None:
         path = self.credentials.path
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.clock.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
+
+        def once() -> requests.Response:
             try:
                 response = self._post(path, json=self.credentials.body())
             except requests.exceptions.RequestException as exc:
                 self._stop_if_unreachable(exc, path)
-                failure: BaseException = exc
-                cause = describe_exception(exc)
-            else:
-                if response.status_code == HTTPStatus.OK:
-                    self._accept(response, path)
-                    self.logins += 1
-                    self.logger.info(
-                        "Logged in to Rev (%s); the session lasts %.0f s and is extended "
-                        "before it expires.",
-                        path,
-                        self._lifetime,
-                    )
-                    return
-                self._refuse_login(response, path)
-                failure = RetriableAPIError(path, response)
-                cause = f"HTTP {response.status_code}"
+                raise
+            if response.status_code != HTTPStatus.OK:
+                self._refuse_login(response, path)  # a 4xx is never retried
+                raise RetriableAPIError(f"HTTP {response.status_code}", response)
+            return response
+
+        def warn(exc: BaseException, attempt: int, wait: float) -> None:
             self.logger.warning(
-                "Rev login at %s failed (%s), attempt %d of %d.",
+                "Rev login at %s failed (%s), attempt %d of %d; retrying in %.1f s.",
                 path,
-                cause,
-                attempt + 1,
-                self.max_retries + 1,
+                describe_exception(exc),
+                attempt,
+                self.policy.max_tries,
+                wait,
             )
-        msg = (
-            f"Rev login ({path}): gave up after {self.max_retries + 1} attempts: {cause}. "
-            f"{retry_advice(failure, self.timeout)}"
+
+        try:
+            response = retrying(
+                once,
+                tries=self.policy.max_tries,
+                waits=self.policy.waits(),
+                retry_if=lambda exc: isinstance(
+                    exc, RetriableAPIError | requests.exceptions.RequestException
+                ),
+                sleep=self.clock.sleep,
+                on_retry=warn,
+            )
+        except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+            msg = (
+                f"Rev login ({path}): gave up after {self.policy.max_tries} attempts: "
+                f"{describe_exception(exc)}. {retry_advice(exc, self.timeout)}"
+            )
+            raise FatalAPIError(msg) from None
+        self._accept(response, path)
+        self.logins += 1
+        self.logger.info(
+            "Logged in to Rev (%s); the session lasts %.0f s and is extended before it expires.",
+            path,
+            self._lifetime,
         )
-        raise FatalAPIError(msg)
 
     def _stop_if_unreachable(self, exc: BaseException, path: str) -> None:
-        """A login that never reached a server, before any answer: a setting to fix."""
-        cause = unreachable_cause(exc)
-        if cause is not None and not self.session.answered.is_set():
-            raise UnreachableError.of(f"Rev login ({path})", self.base_url, cause, self.base_url)
+        """A login that never reached a server, before any answer, or a certificate that
+        cannot be verified: a setting to fix, not retried."""
+        stop = stop_before_retrying(
+            exc,
+            answered=self.session.answered.is_set(),
+            where=f"Rev login ({path})",
+            url=self.base_url,
+            base_url=self.base_url,
+        )
+        if stop is not None:
+            raise stop from None
 
     def _refuse_login(self, response: requests.Response, path: str) -> None:
         """Raise for a login answer that must not be retried (any 4xx)."""
@@ -285,52 +308,64 @@ class RevAuthenticator(requests.auth.AuthBase):
         """Extend the token; a 429 is waited out and the extension retried (a login now
         would meet the same 429, and a throttled login is fatal). Any other failure, an
         empty or unreadable answer included, falls back to a new login."""
-        for attempt in range(self.max_retries + 1):
-            try:
-                response = self._post(
-                    EXTEND_PATH, headers={"Authorization": f"VBrick {self._token}"}
-                )
-            except requests.exceptions.RequestException as exc:
-                self._login_instead(describe_exception(exc))
-                return
-            if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
-                self._wait_after_throttled_extension(response, attempt)
-                if self.clock.now() >= self._expires_at - EXPIRY_SKEW_SECONDS:
-                    self._login_instead("the token expired while the extension was throttled")
-                    return
-                continue
-            if response.status_code != HTTPStatus.OK:
-                self._login_instead(f"HTTP {response.status_code}")
-                return
-            if _json_object(response) is None:
-                self._login_instead("HTTP 200 without a JSON object")
-                return
+
+        def wait_unless_expired(seconds: float) -> None:
+            self.clock.sleep(seconds)
+            if self.clock.now() >= self._expires_at - EXPIRY_SKEW_SECONDS:
+                raise _ExpiredWhileThrottled
+
+        try:
+            response = retrying(
+                self._extend_once,
+                tries=self.policy.max_tries,
+                waits=self.policy.pauses(self.throttle_wait_seconds),
+                retry_if=lambda exc: isinstance(exc, RetriableAPIError),
+                sleep=wait_unless_expired,
+                on_retry=self._throttled_extension,
+            )
+        except _ExpiredWhileThrottled:
+            self._login_instead("the token expired while the extension was throttled")
+            return
+        except RetriableAPIError:
+            msg = (
+                f"Rev throttled the session extension (HTTP 429 from {EXTEND_PATH}) "
+                f"{self.policy.max_tries} times. A login now would be throttled too, and "
+                "repeated logins can lock the account: wait a few minutes and run the tap "
+                "again, or raise 'max_retries' or 'throttle_wait_seconds'."
+            )
+            raise FatalAPIError(msg) from None
+        if response is not None:
             self._accept(response, EXTEND_PATH)
             self.extensions += 1
             self.logger.debug("Extended the Rev session by %.0f s.", self._lifetime)
-            return
-        msg = (
-            f"Rev throttled the session extension (HTTP 429 from {EXTEND_PATH}) "
-            f"{self.max_retries + 1} times. A login now would be throttled too, and repeated "
-            "logins can lock the account: wait a few minutes and run the tap again, or raise "
-            "'max_retries' or 'throttle_wait_seconds'."
-        )
-        raise FatalAPIError(msg)
 
-    def _wait_after_throttled_extension(self, response: requests.Response, attempt: int) -> None:
-        """Wait Retry-After, else 'throttle_wait_seconds' (at most 'retry_max_wait_seconds')."""
-        asked = retry_after_seconds(RetriableAPIError("HTTP 429", response))
-        wait = asked if asked is not None else self.throttle_wait_seconds
-        wait = min(wait, self.retry_max_wait_seconds)
+    def _extend_once(self) -> requests.Response | None:
+        """The extension's 200 answer, or None when a login replaced it; a 429 raises."""
+        try:
+            response = self._post(EXTEND_PATH, headers={"Authorization": f"VBrick {self._token}"})
+        except requests.exceptions.RequestException as exc:
+            self._login_instead(describe_exception(exc))
+            return None
+        if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            raise RetriableAPIError("HTTP 429", response)
+        if response.status_code != HTTPStatus.OK:
+            self._login_instead(f"HTTP {response.status_code}")
+            return None
+        if _json_object(response) is None:
+            self._login_instead("HTTP 200 without a JSON object")
+            return None
+        return response
+
+    def _throttled_extension(self, exc: BaseException, attempt: int, wait: float) -> None:
+        asked = retry_after_seconds(exc) is not None
         self.logger.warning(
-            "Rev throttled the session extension (HTTP 429), attempt %d of %d; waiting %.1f s "
-            "(%s) and extending again rather than logging in into the same limit.",
-            attempt + 1,
-            self.max_retries + 1,
+            "Rev throttled the session extension (HTTP 429), attempt %d of %d; waiting "
+            "%.1f s (%s) and extending again rather than logging in into the same limit.",
+            attempt,
+            self.policy.max_tries,
             wait,
-            "Retry-After" if asked is not None else "'throttle_wait_seconds'",
+            "Retry-After" if asked else "'throttle_wait_seconds'",
         )
-        self.clock.sleep(wait)
 
     def _login_instead(self, cause: str) -> None:
         self.logger.info("Rev did not extend the session (%s); logging in again.", cause)

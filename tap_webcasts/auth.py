@@ -8,7 +8,6 @@ therefore travel in query strings: nothing here ever logs or raises a URL.
 from __future__ import annotations
 
 import threading
-import time
 import typing as t
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,14 +16,13 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_common.errors import (
-    UnreachableError,
     VendorDataError,
     describe_exception,
     retry_advice,
-    unreachable_cause,
+    stop_before_retrying,
 )
 from tap_common.http import VendorSession, new_session
-from tap_common.retry import retry_wait_generator
+from tap_common.retry import RetryPolicy, retrying
 from tap_common.secrets import register_secret
 from tap_webcasts import parsers
 
@@ -40,8 +38,7 @@ class WebcastsSession(requests.auth.AuthBase):
         password: str,
         timeout: float,
         session: VendorSession,
-        max_tries: int,
-        waits: t.Callable[[], t.Generator[float, BaseException | None, None]],
+        policy: RetryPolicy,
     ) -> None:
         self._base_url = base_url
         self._login_url = f"{base_url.rstrip('/')}/api/login"
@@ -49,8 +46,7 @@ class WebcastsSession(requests.auth.AuthBase):
         self._password = password
         self._timeout = timeout
         self._http = session
-        self._max_tries = max_tries
-        self._waits = waits
+        self._policy = policy
         self._lock = threading.Lock()
         self._ids: tuple[str, str] | None = None  # (si, ui)
         self.logins = 0
@@ -67,11 +63,7 @@ class WebcastsSession(requests.auth.AuthBase):
             password=config["password"],
             timeout=config.get("request_timeout", 60),
             session=new_session(answered),
-            max_tries=int(config.get("max_retries", 5)) + 1,
-            waits=lambda: retry_wait_generator(
-                base_seconds=float(config.get("retry_base_seconds", 2)),
-                max_wait_seconds=float(config.get("retry_max_wait_seconds", 120)),
-            ),
+            policy=RetryPolicy.from_config(config),
         )
 
     @override
@@ -115,45 +107,62 @@ class WebcastsSession(requests.auth.AuthBase):
 
     def _send_login(self) -> parsers.LoginResult:
         """GET the login URL and read it; transport errors, 429, 5xx and an unreadable body
-        (a proxy's HTML page) are retried. A refusal is an answer, and is never retried."""
+        (a proxy's HTML page) are retried (tap_common.retry). A refusal is an answer, and
+        is never retried."""
         params = {"username": self._username, "password": self._password, "ver": "2.0"}
-        waits = self._waits()
-        next(waits)
-        for attempt in range(1, self._max_tries + 1):
-            failure: BaseException
+        where = f"Webcasts.com login ({urlsplit(self._login_url).path})"
+
+        def once() -> parsers.LoginResult:
             try:
                 response = self._http.get(self._login_url, params=params, timeout=self._timeout)
             except requests.RequestException as exc:
-                self._stop_if_unreachable(exc)
-                failure = exc
-                cause = describe_exception(exc)
-            else:
-                self.logins += 1
-                if response.status_code == requests.codes.ok:
-                    try:
-                        return parsers.parse_login(response.content)
-                    except VendorDataError as exc:
-                        failure, cause = exc, str(exc)
-                else:
-                    failure = RetriableAPIError("login", response)
-                    cause = f"HTTP {response.status_code}"
-                    if response.status_code != 429 and response.status_code < 500:
-                        break
-            if attempt < self._max_tries:
-                time.sleep(waits.send(failure))
-        msg = (
-            f"Webcasts.com login ({urlsplit(self._login_url).path}): gave up after {attempt} "
-            f"attempts: {cause}. {retry_advice(failure, self._timeout)}"
-        )
-        raise FatalAPIError(msg)
+                stop = stop_before_retrying(
+                    exc,
+                    answered=self._http.answered.is_set(),
+                    where=where,
+                    url=self._login_url,
+                    base_url=self._base_url,
+                )
+                if stop is not None:
+                    raise stop from None
+                raise
+            self.logins += 1
+            if response.status_code != requests.codes.ok:
+                raise RetriableAPIError(f"HTTP {response.status_code}", response)
+            try:
+                return parsers.parse_login(response.content)
+            except VendorDataError as exc:
+                raise RetriableAPIError(str(exc), response) from None
 
-    def _stop_if_unreachable(self, exc: BaseException) -> None:
-        """A login that never reached a server, before any answer: a setting to fix."""
-        cause = unreachable_cause(exc)
-        if cause is not None and not self._http.answered.is_set():
-            where = f"Webcasts.com login ({urlsplit(self._login_url).path})"
-            raise UnreachableError.of(where, self._login_url, cause, self._base_url)
+        attempts = 0
+
+        def counted() -> parsers.LoginResult:
+            nonlocal attempts
+            attempts += 1
+            return once()
+
+        try:
+            return retrying(
+                counted,
+                tries=self._policy.max_tries,
+                waits=self._policy.waits(),
+                retry_if=_retried_login_failure,
+            )
+        except (requests.RequestException, RetriableAPIError) as exc:
+            msg = (
+                f"{where}: gave up after {attempts} attempts: {describe_exception(exc)}. "
+                f"{retry_advice(exc, self._timeout)}"
+            )
+            raise FatalAPIError(msg) from None
 
     @property
     def current(self) -> tuple[str, str] | None:
         return self._ids
+
+
+def _retried_login_failure(exc: BaseException) -> bool:
+    """Transport errors, 429, 5xx and unreadable bodies; never another refusal (4xx)."""
+    if isinstance(exc, RetriableAPIError):
+        status = getattr(exc.response, "status_code", 200)
+        return status in (requests.codes.ok, requests.codes.too_many_requests) or status >= 500
+    return isinstance(exc, requests.RequestException)

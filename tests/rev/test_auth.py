@@ -150,3 +150,27 @@ def test_username_and_password_log_in_at_user_login(rev: Rev, capture_logs):
     assert rev.api.count(LOGIN) == 0
     assert run.records("comments")
     assert PASSWORD not in run.stdout + run.stderr + capture_logs.text
+
+
+def test_login_retries_honour_retry_after_and_the_wait_cap(rev: Rev):
+    """Login retries wait as every other request does (tap_common.retry): Retry-After
+    first, else the doubling wait, each capped by 'retry_max_wait_seconds'."""
+    asked = ["7", "600"]  # Retry-After of the first two logins, both answered 503
+    slept_before_login: list[float] = []
+
+    def unavailable(request, response):
+        if request.path == LOGIN:
+            slept_before_login.append(rev.clock.slept)
+            if asked:
+                response.status, response.body = 503, b"{}"
+                response.headers["Retry-After"] = asked.pop(0)
+
+    rev.server.hooks.append(unavailable)
+    config = rev.config(
+        retry_base_seconds=100, retry_max_wait_seconds=30, include_realtime_attendees=False
+    )
+    run = rev.run({**config, **SEQUENTIAL})
+    assert run.records("webcasts")
+    first, second, third = slept_before_login
+    assert second - first == 7  # Retry-After in seconds
+    assert third - second == 30  # 600 s asked, capped by retry_max_wait_seconds
