@@ -8,6 +8,7 @@ Parent-to-child data travels in child contexts instead.
 
 from __future__ import annotations
 
+import signal
 import threading
 import typing as t
 
@@ -38,6 +39,17 @@ class VendorRun:
             progress = getattr(stream, "progress", None)
             if progress is not None:
                 progress.log_summary()
+
+
+class RunInterrupted(BaseException):
+    """SIGTERM or SIGINT stopped the run. A BaseException, like KeyboardInterrupt, so that
+    no ``except Exception`` on the way mistakes it for an error to retry or skip."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signal_name = signal.Signals(signum).name
+        #: The shell's convention for a process ended by a signal: 143, 130.
+        self.exit_status = 128 + signum
 
 
 #: A tap's own run class, for the typed ``run`` of its tap and streams.

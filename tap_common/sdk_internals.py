@@ -1,23 +1,32 @@
-"""The only place that uses singer-sdk's private names: four, each for a reason below.
+"""Every place that leans on singer-sdk beyond its public hooks, each for a reason below.
 
-singer-sdk 0.54 offers no public hook for these two steps, and both run once per record,
-where they are most of a fast stream's cost. tests/common/test_sdk_internals.py fails
-loudly if the SDK renames or reshapes any of them: upgrade the SDK only with that test.
+Private names: the per-record steps (the SDK offers no public hook for them, and they are
+most of a fast stream's cost) and the signal handlers. Beside them, the other touch
+points: the wrap of ``sync_all`` (final in the SDK), the state manager call that readies a
+partition requested ahead, and the SDK log lines the taps replace.
+tests/common/test_sdk_internals.py fails loudly if the SDK renames or reshapes any of
+them: upgrade the SDK only with that test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import threading
 import typing as t
 
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, Tap
 
 # Private 1: the SDK's per-record type conformance, called as the SDK itself calls it.
 from singer_sdk.helpers._typing import conform_record_data_types
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 from typing_extensions import override
 
+from tap_common.run import RunInterrupted
+
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.types import Context
 
 
@@ -85,3 +94,44 @@ class BookmarkOncePerPartition(RESTStream[t.Any]):
         if self.newest_in_partition is not None:
             super()._increment_stream_state(self.newest_in_partition, context=context)
         self.newest_in_partition = None
+
+
+class WrappedRun(Tap):
+    """A tap whose run ends in a non-zero exit when a signal stops it, and whose own steps
+    run before and after the SDK's ``sync_all``."""
+
+    # Private 5: where PluginBase.__init__ installs its SIGINT/SIGTERM handlers. The SDK's
+    # handler writes STATE and exits 0, so an orchestrator records a run that did not
+    # finish as a success. Public alternative: none that runs before the SDK installs its own.
+    @override
+    def _setup_signal_handlers(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, stop_on_signal)
+            signal.signal(signal.SIGTERM, stop_on_signal)
+
+    # The SDK marks sync_all final; we wrap it, never change it.
+    @override  # type: ignore[misc]
+    def sync_all(self) -> None:
+        self.run_starting()
+        try:
+            super().sync_all()
+        except RunInterrupted:
+            # The run's last message, even if unchanged since the last STATE: every
+            # bookmark in it covers only rows already written.
+            self.message_writer.write_message(StateMessage(value=self.state))
+            raise
+        finally:
+            self.run_ended()
+
+    def run_starting(self) -> None:
+        """Before the SDK's sync_all."""
+
+    def run_ended(self) -> None:
+        """After the SDK's sync_all, however it ended."""
+
+
+def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    """End the run where it is (a wait or a read included); a second signal ends the
+    process at once."""
+    signal.signal(signum, signal.SIG_DFL)
+    raise RunInterrupted(signum)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import logging
 import re
 import sys
@@ -12,7 +13,7 @@ from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from singer_sdk import Tap
+import click
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
@@ -20,8 +21,16 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_common.conform import clean_text
+from tap_common.inputs import (
+    InputFileError,
+    future_bookmarks,
+    read_catalog,
+    read_json_object,
+    read_state,
+)
 from tap_common.logs import SDK_LINES
-from tap_common.run import RunT
+from tap_common.run import RunInterrupted, RunT
+from tap_common.sdk_internals import WrappedRun
 from tap_common.secrets import redact, redact_every_handler, register_secret
 
 if t.TYPE_CHECKING:
@@ -179,7 +188,7 @@ class SingerWriter(MsgSpecWriter):
         return line
 
 
-class VendorTap(Tap, t.Generic[RunT]):
+class VendorTap(WrappedRun, t.Generic[RunT]):
     """Base for our taps: the run object, extra config checks, errors as one clear line."""
 
     #: Query parameters that carry credentials or session ids, blanked in every log line.
@@ -246,16 +255,22 @@ class VendorTap(Tap, t.Generic[RunT]):
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in self.stream_types]
 
-    # The SDK marks sync_all final; we wrap it, never change it: the run object must
-    # close (stop worker threads, free files, log totals) however the run ends.
-    @override  # type: ignore[misc]
-    def sync_all(self) -> None:
+    @override
+    def run_starting(self) -> None:
         redact_every_handler()  # handlers set up since __init__ too
         SDK_LINES.started.clear()
-        try:
-            super().sync_all()
-        finally:
-            self.run.close()
+        for line in future_bookmarks(self.state, self.now()):
+            self.logger.warning("%s", line)
+
+    @override
+    def run_ended(self) -> None:
+        """The run object closes (stops worker threads, frees files, logs totals) however
+        the run ended."""
+        self.run.close()
+
+    def now(self) -> dt.datetime:
+        """The time now, for checks of the state (taps with their own clock override it)."""
+        return dt.datetime.now(dt.timezone.utc)
 
     def extra_config_errors(self) -> list[str]:
         """Checks JSON Schema cannot express (URL shape, conflicting settings)."""
@@ -288,10 +303,49 @@ class VendorTap(Tap, t.Generic[RunT]):
 
     @classmethod
     @override
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run the tap; an error the user must act on becomes one line and exit code 1."""
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """The --config files; one that is missing or not a JSON object is one line, exit 1."""
         try:
+            for path in value:
+                if path != "ENV":
+                    read_json_object(path, "--config")
+        except InputFileError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, with --state and --catalog read by ``invoke``: click would
+        open them itself and answer a missing file with a usage message."""
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name in ("state", "catalog"):
+                param.type = click.STRING
+        return command
+
+    @classmethod
+    @override
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """Run the tap; an error the user must act on becomes one line and exit code 1, a
+        run stopped by a signal exits 143 (SIGTERM) or 130 (SIGINT)."""
+        try:
+            for option, read in (("state", read_state), ("catalog", read_catalog)):
+                if isinstance(kwargs.get(option), str):
+                    kwargs[option] = io.StringIO(read(kwargs[option]))
             super().invoke(*args, **kwargs)
+        except InputFileError as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+        except RunInterrupted as exc:
+            cls.logger.error(
+                "%s: stopped by %s before the run finished. The last STATE message is valid: "
+                "the next run resumes from it.",
+                cls.name,
+                exc.signal_name,
+            )
+            sys.exit(exc.exit_status)
         except ConfigValidationError as exc:
             # One line per wrong setting, and nothing after it: the SDK would end with
             # "Config validation failed" and the whole settings schema.

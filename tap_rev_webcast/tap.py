@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from singer_sdk import typing as th
 from typing_extensions import override
 
@@ -163,6 +165,10 @@ class TapRevWebcast(VendorTap[RevRun]):
         ),
         *COMMON_SETTINGS,
     ).to_dict()
+
+    @override
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock.now(), tz=dt.timezone.utc)
 
     @override
     def new_run(self) -> RevRun:
