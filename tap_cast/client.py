@@ -181,10 +181,11 @@ class CastPagePaginator(BaseAPIPaginator[PageRequest]):
     server's page size: from then on pages are asked in that size, numbered so that the next
     page starts at the first row not read yet.
 
-    Reading ends on an empty page, on a short page once ``count`` rows are read, or on a
-    page that repeats the previous one (a server that ignores ``page``). A full page is
-    always followed by another request, so a count below what the server holds never ends
-    paging. ``shortfall`` then compares the rows read with the count (reconciliation).
+    Reading ends on an empty page or on a short page once ``count`` rows are read. A full
+    page is always followed by another request, so a count below what the server holds
+    never ends paging. A page that repeats an earlier one (a server that ignores ``page``),
+    and the comparison of the rows read with the count, are the stream's reconciled read
+    (tap_common/reconcile.py).
     """
 
     def __init__(self, stream: CastStream, page_size: int) -> None:
@@ -197,7 +198,6 @@ class CastPagePaginator(BaseAPIPaginator[PageRequest]):
         self.stopped_early = False
         #: The partition answered 404: its campaign was deleted (warned and skipped).
         self.vanished = False
-        self._previous_rows: list | None = None
         self._next: PageRequest | None = None
         self._warned_count = False
 
@@ -210,9 +210,6 @@ class CastPagePaginator(BaseAPIPaginator[PageRequest]):
     @override
     def has_more(self, response: requests.Response) -> bool:
         rows = self.stream.parsed_body(response).results
-        if rows == self._previous_rows:
-            return False  # the server ignores `page`: it has nothing more to give
-        self._previous_rows = rows
         self.rows_read += len(rows)
         count = self.stream.parsed_body(response).count
         if count is not None:
@@ -251,10 +248,3 @@ class CastPagePaginator(BaseAPIPaginator[PageRequest]):
             self.rows_read,
             partition_label(self.stream.partition),
         )
-
-    def shortfall(self) -> int:
-        """Rows the vendor's count says the partition holds and this pass did not read
-        (0 when none, or when paging stopped early on purpose or the partition vanished)."""
-        if self.stopped_early or self.vanished or self.vendor_count is None:
-            return 0
-        return max(0, self.vendor_count - self.rows_read)

@@ -27,7 +27,8 @@ from tap_cast.client import (
     unique_cast_ids,
 )
 from tap_common.conform import text_value
-from tap_common.errors import IncompleteReadError, VendorDataError, partition_label
+from tap_common.errors import VendorDataError, partition_label
+from tap_common.reconcile import PartitionRead, partition_read
 from tap_common.records import parse_timestamp, split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import integer_property, unmapped_fields_property
 from tap_common.sdk_internals import BookmarkOncePerPartition
@@ -450,6 +451,8 @@ class EventScan:
 
     since: dt.datetime | None
     known_at_since: set[str]
+    #: The partition's passes, checked page by page and reconciled with Cast's count.
+    read: PartitionRead
     seen: set[str] = field(default_factory=set)
     newest: dt.datetime | None = None
     keys_at_newest: set[str] = field(default_factory=set)
@@ -551,38 +554,31 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        return t.cast("CastPage", body).results
+        """The page's events, checked first (a page repeated ends the pass, or stops the
+        read when events are still missing: tap_common/reconcile.py)."""
+        page = t.cast("CastPage", body)
+        scan = self.scans[scan_key(self.partition)]
+        asked = scan.paginator.current_value.number if scan.paginator else 1
+        if not scan.read.page(page.results, page.count, where=f"page {asked}"):
+            return []  # the same page again: the pass ends here, its events already read
+        return page.results
 
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
-        """The partition's events; read again once if they fall short of Cast's count.
+        """The partition's events, read again when the pass cannot be trusted (the count
+        moved while paging, or disagrees with the events read): tap_common/reconcile.py.
 
-        Rows read twice are emitted once (EventScan.admit). A second shortfall stops the
+        Events read again are emitted once (EventScan.admit). Reads that disagree stop the
         run before the partition's bookmark moves.
         """
-        yield from super().request_records(context)
-        paginator = self.scans[scan_key(context)].paginator
-        if paginator is None or not paginator.shortfall():
-            return
-        self.logger.warning(
-            "%s: Cast says count=%d for %s, but paging read %d events; reading the "
-            "partition again.",
-            self.name,
-            paginator.vendor_count,
-            partition_label(context),
-            paginator.rows_read,
-        )
-        yield from super().request_records(context)
-        paginator = self.scans[scan_key(context)].paginator
-        if paginator is not None and paginator.shortfall():
-            raise IncompleteReadError.shortfall(
-                self.name,
-                context,
-                vendor="Cast",
-                says=f"{paginator.vendor_count} events (count)",
-                read=paginator.rows_read,
-                unit="events",
-            )
+        scan = self.scans[scan_key(context)]
+        while True:
+            yield from super().request_records(context)
+            paginator = scan.paginator
+            if paginator is None or paginator.vanished:
+                return
+            if not scan.read.finish_pass(complete=not paginator.stopped_early):
+                return
 
     @override
     def prepare_partition(self, context: Context | None) -> None:
@@ -592,6 +588,14 @@ class AnalyticsEventsStream(BookmarkOncePerPartition, CastStream):
         self.scans[scan_key(context)] = EventScan(
             since=self.get_starting_timestamp(context),
             known_at_since=set(state.get(self.BOOKMARK_KEYS, [])) if has_bookmark else set(),
+            read=partition_read(
+                self,
+                context,
+                unit="events",
+                total_name="count",
+                # A server that ignores `page` answers its whole list (no count) each time.
+                repeat_without_total_ends=True,
+            ),
         )
 
     @override

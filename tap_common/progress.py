@@ -55,6 +55,9 @@ class StreamProgress:
         self.partitions_done = 0
         self.first_started: float | None = None
         self.last_finished: float | None = None
+        #: Partitions kept although the vendor's total disagrees with two reads that agree
+        #: (tap_common/reconcile.py), listed in the summary.
+        self.kept_despite_total: list[str] = []
 
     def _counts(self, context: Context | None) -> Counts:
         return self._open.setdefault(_key(context), Counts())
@@ -126,3 +129,10 @@ class StreamProgress:
             self.counts_text(self.total),
             seconds,
         )
+        if self.kept_despite_total:
+            self.logger.warning(
+                "%s: %s kept although the vendor's total disagrees with two reads that agree: %s",
+                self.stream_name,
+                amount(len(self.kept_despite_total), "partition", "partitions"),
+                "; ".join(self.kept_despite_total),
+            )

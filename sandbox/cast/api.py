@@ -87,7 +87,8 @@ class CastAPI:
     Vendor behaviours beyond the documented API, each off by default (see ``__init__``
     for what each one does): ``page_size_echo``, ``cap_offsets_from``, ``count_skew``,
     ``envelope_variant``, ``error_with_200`` (+ ``_routes``, ``_times``), ``numbers_as_text``,
-    ``repeat_campaigns``, ``drip_routes`` (+ ``drip_seconds``).
+    ``repeat_campaigns``, ``drip_routes`` (+ ``drip_seconds``), ``delete_while_paging``,
+    ``stuck_from_page``.
     """
 
     def __init__(self, dataset: CastDataset | None = None) -> None:
@@ -124,6 +125,16 @@ class CastAPI:
         # Responses of these routes are sent one byte every drip_seconds (chunked).
         self.drip_routes: set[str] = set()
         self.drip_seconds = 1.0
+        # (page, n): once page `page` of an events partition has been served (the first
+        # time, per partition), its n newest events are deleted, as a user deleting
+        # contacts would. Pages are offsets into the live list (as DRF pages a queryset),
+        # so the events after them move n places towards the first page.
+        self.delete_while_paging: tuple[int, int] | None = None
+        #: Events deleted by delete_while_paging, by partition.
+        self.deleted_while_paging: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+        # Every events page from this number on answers the page before it again (a cache
+        # in front of the API keyed without the query string, say).
+        self.stuck_from_page: int | None = None
         # (cast, gid, etype, order) -> (source dataset list, ordered list, encoded events)
         self._page_cache: dict[tuple, tuple[list, list[dict[str, Any]], list[bytes | None]]] = {}
         # (cast, gid) -> (analytics dict it was built from, encoded body)
@@ -224,6 +235,9 @@ class CastAPI:
         page = _positive_int(query, "page", 1)
         if isinstance(page, SandboxResponse):
             return page
+        served_page = page
+        if self.stuck_from_page is not None and page >= self.stuck_from_page:
+            page = self.stuck_from_page - 1
         size = _positive_int(query, "page_size", 50)  # documented default 50
         if isinstance(size, SandboxResponse):
             return size
@@ -241,6 +255,7 @@ class CastAPI:
         # Each event is encoded once (json_bytes) and cached: the body is byte-identical to
         # json_bytes(envelope), ~50x faster.
         rows = self._encoded(events, encoded, start, end)
+        self._delete_while_paging(cast_id, gid, etype, served_page)
         if (
             self.envelope_variant is None
             and self.page_size_echo == "served"
@@ -249,6 +264,14 @@ class CastAPI:
             head = f'{{"count":{len(events)},"page":{page},"page_size":{size},"results":['
             return SandboxResponse(200, head.encode() + b",".join(rows) + b"]}")
         return SandboxResponse(200, self._envelope(len(events), page, size, requested, rows))
+
+    def _delete_while_paging(self, cast_id: int, gid: str, etype: str, page: int) -> None:
+        if self.delete_while_paging is None or page != self.delete_while_paging[0]:
+            return
+        key = (cast_id, gid, etype)
+        if key not in self.deleted_while_paging:
+            count = self.delete_while_paging[1]
+            self.deleted_while_paging[key] = self.dataset.delete_events(*key, count)
 
     @staticmethod
     def _encoded(

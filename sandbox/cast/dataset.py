@@ -531,6 +531,18 @@ class CastDataset:
             self.version += 1
             return [dict(e) for e in new]
 
+    def delete_events(
+        self, cast_id: int | str, generation_id: str, event_type: str, count: int
+    ) -> list[dict[str, Any]]:
+        """Delete the ``count`` newest events of a partition and return copies of them."""
+        key = (self._cast(cast_id), generation_id, event_type)
+        with self._lock:
+            deleted = self._events[key][:count]
+            self._events[key] = self._events[key][count:]
+            self._analytics_cache.pop(key[:2], None)
+            self.version += 1
+            return [dict(e) for e in deleted]
+
     def rename_generation(self, cast_id: int | str, old: str, new: str) -> None:
         """Give a campaign another generate_group, e.g. one holding URL-reserved characters.
 

@@ -317,18 +317,103 @@ def test_an_understated_count_never_ends_paging(one_partition, skew):
     assert_bookmarks_at_the_newest_event(run, cast)
 
 
-def test_an_overstated_count_is_read_again_then_stops_with_the_numbers(one_partition):
+def test_an_overstated_count_read_twice_alike_keeps_the_events_and_says_so(one_partition, caplog):
+    """Two complete reads of 2,120 events against count=2,125: before, the run stopped (and
+    every later run too); now the events are kept, warned about with both numbers and listed
+    in the stream's summary (tap_common/reconcile.py)."""
     cast = one_partition
     cast.api.count_skew = 5
-    run = cast.run("analytics_events", expect_error=True)
-    message = str(run.error)
-    assert "stream 'analytics_events' cast_id=" in message
-    assert (
-        f"Cast says it holds {EVENTS + 5} events (count), but {EVENTS} events were read" in message
-    )
-    assert "also after reading it again" in message
+    with caplog.at_level(logging.WARNING):
+        run = cast.run("analytics_events")
+    assert_every_event_once(run, cast)
+    assert_bookmarks_at_the_newest_event(run, cast)
     one_pass = list(range(1, EVENTS // 200 + 2))
     assert [page for page, _ in pages_asked(cast.server)] == one_pass + one_pass
+    warning = f"Cast's count says {EVENTS + 5} for cast_id="
+    assert warning in caplog.text
+    assert f"two complete reads found {EVENTS} events each; the rows are kept" in caplog.text
+    assert re.search(
+        r"analytics_events: 1 partition kept although the vendor's total disagrees with two "
+        rf"reads that agree: cast_id=\d+ generation_id=\S+ event_type=view \(total {EVENTS + 5}, "
+        rf"read {EVENTS} twice\)",
+        caplog.text,
+    )
+
+
+def test_reads_that_disagree_with_each_other_stop_with_the_numbers(one_partition):
+    """Each pass serves a different number of events, none the count: the run stops after
+    three reads naming them, and the partition's bookmark does not move."""
+    cast = one_partition
+    cast.api.count_skew = 5
+    passes: list[int] = []
+
+    def drop_rows(request, response):
+        if EVENTS_PATH in request.path and request.query["page"] == ["1"]:
+            passes.append(1)
+        if EVENTS_PATH in request.path and request.query["page"] == ["11"]:  # the last
+            body = json.loads(response.body)
+            body["results"] = body["results"][: -len(passes)]
+            response.body = json.dumps(body).encode()
+
+    cast.server.hooks.append(drop_rows)
+    run = cast.run("analytics_events", expect_error=True)
+    message = str(run.error)
+    assert "\n" not in message
+    assert "stream 'analytics_events' cast_id=" in message
+    assert (
+        f"Cast's count says {EVENTS + 5} events; 3 complete reads found "
+        f"{EVENTS - 1}, then {EVENTS - 2}, then {EVENTS - 3}, no two in a row alike" in message
+    )
+    assert len(passes) == 3
+    assert bookmarks(run) == {}
+    records = run.records("analytics_events")
+    assert len({r["event_key"] for r in records}) == len(records)
+
+
+def test_events_deleted_while_paging_are_noticed_and_read_again(one_partition, caplog):
+    """10 events deleted once page 2 was served move the rest 10 places towards page 1, so
+    page 3 starts 10 events later. Before: 10 of the 2,120 events never read, exit 0, and the
+    bookmark past them; now the count moving (2,120 then 2,110) makes the tap read the
+    partition again, each event once."""
+    cast = one_partition
+    cast.api.delete_while_paging = (2, 10)
+    with caplog.at_level(logging.WARNING):
+        run = cast.run("analytics_events")
+    ((cast_id, generation_id, event_type), deleted_events) = next(
+        iter(cast.api.deleted_while_paging.items())
+    )
+    deleted = [
+        {**e, "cast_id": cast_id, "generation_id": generation_id, "event_type": event_type}
+        for e in deleted_events
+    ]
+    assert len(deleted) == 10
+    records = run.records("analytics_events")
+    assert len({r["event_key"] for r in records}) == len(records), "an event emitted twice"
+    # Every event that still exists, and the 10 deleted after they were read on page 1.
+    expected = Counter(event_identity(e) for e in truth_events(cast) + deleted)
+    assert Counter(event_identity(r) for r in records) == expected
+    assert f"count went from {EVENTS} to {EVENTS - 10} while" in caplog.text
+    assert bookmarks(run) == {
+        key: max(utc(e["event_at"]) for e in deleted) for key in newest_events(cast)
+    }
+
+
+def test_a_page_number_that_keeps_answering_the_same_page_stops_in_one_line(one_partition):
+    """Page 3 and later answer page 2 again: the read stops at the first repeat (3
+    requests), no event emitted twice, no bookmark."""
+    cast = one_partition
+    cast.api.stuck_from_page = 3
+    run = cast.run("analytics_events", expect_error=True)
+    message = str(run.error)
+    assert "\n" not in message
+    assert "Cast answered page 3 with the same events as an earlier page: paging does not " in (
+        message
+    )
+    assert f"400 events read in 3 requests; Cast's count says {EVENTS}" in message
+    assert [page for page, _ in pages_asked(cast.server)] == [1, 2, 3]
+    records = run.records("analytics_events")
+    assert len(records) == 400
+    assert len({r["event_key"] for r in records}) == 400
     assert bookmarks(run) == {}
 
 
@@ -348,7 +433,7 @@ def test_a_page_short_once_is_read_again_without_duplicates(one_partition, caplo
     with caplog.at_level(logging.WARNING):
         run = cast.run("analytics_events")
     assert len(cut) == 15
-    assert "reading the partition again" in caplog.text
+    assert "but the read found 585 events; reading it again" in caplog.text
     assert_every_event_once(run, cast)
     assert_bookmarks_at_the_newest_event(run, cast)
 

@@ -76,7 +76,7 @@ def test_pages_are_numbered_from_one_and_end_on_a_short_page_once_count_is_read(
     pages = {1: page(rows(10), 25), 2: page(rows(10), 25), 3: page(rows(5), 25)}
     paginator = cast_pages()
     assert pages_read(paginator, pages) == [1, 2, 3]
-    assert paginator.shortfall() == 0
+    assert (paginator.rows_read, paginator.vendor_count) == (25, 25)
 
 
 def test_a_full_last_page_is_followed_by_one_more_request():
@@ -105,7 +105,7 @@ def test_a_capped_page_size_is_learnt_from_the_rows_served(echoed):
     pages[3] = page(rows(2), 12, echoed)
     paginator = cast_pages(page_size=100)
     assert requests_made(paginator, pages) == [(1, 100), (2, 5), (3, 5)]
-    assert paginator.shortfall() == 0
+    assert (paginator.rows_read, paginator.vendor_count) == (12, 12)
 
 
 def test_the_page_size_the_envelope_reports_is_not_trusted():
@@ -124,27 +124,31 @@ def test_without_a_count_a_short_page_is_confirmed_by_one_more_request():
     pages = {1: page(rows(6), None), 2: page([], None)}
     paginator = cast_pages()
     assert requests_made(paginator, pages) == [(1, 10), (2, 6)]
-    assert paginator.shortfall() == 0
+    assert (paginator.rows_read, paginator.vendor_count) == (6, None)
 
 
-def test_a_bare_list_that_ignores_paging_ends_when_the_same_page_comes_again():
+def test_a_bare_list_that_ignores_paging_is_asked_again_in_the_size_it_came_in():
+    # The repeat then ends the pass: tap_common/reconcile.py (tests/common/test_reconcile.py).
     whole = json_response(rows(25))  # every row, whatever page is asked
-    assert requests_made(cast_pages(), {1: whole, 2: whole}) == [(1, 10), (2, 25)]
+    paginator = cast_pages()
+    assert paginator.current_value == (1, 10)
+    paginator.advance(whole)
+    assert paginator.current_value == (2, 25)
 
 
-def test_an_empty_page_before_the_count_is_a_shortfall():
+def test_an_empty_page_before_the_count_ends_the_pass_short_of_it():
     pages = {1: page(rows(10), 1000), 2: page([], 1000)}
     paginator = cast_pages()
     assert pages_read(paginator, pages) == [1, 2]
-    assert paginator.shortfall() == 990
+    assert (paginator.rows_read, paginator.vendor_count) == (10, 1000)
 
 
-def test_a_short_page_that_fits_no_page_size_ends_the_pass_as_a_shortfall():
+def test_a_short_page_that_fits_no_page_size_ends_the_pass_short_of_the_count():
     # 10 + 4 rows read: no page of 4 rows starts at row 14, so this pass ends.
     pages = {1: page(rows(10), 30), 2: page(rows(4), 30)}
     paginator = cast_pages()
     assert pages_read(paginator, pages) == [1, 2]
-    assert paginator.shortfall() == 16
+    assert (paginator.rows_read, paginator.vendor_count) == (14, 30)
 
 
 def test_a_404_ends_paging_without_reading_its_body():
@@ -153,8 +157,7 @@ def test_a_404_ends_paging_without_reading_its_body():
     pages = {1: page(rows(10), 30), 2: not_found}
     paginator = cast_pages()
     assert pages_read(paginator, pages) == [1, 2]
-    assert paginator.vanished
-    assert paginator.shortfall() == 0  # warned and skipped as a vanished campaign
+    assert paginator.vanished  # warned and skipped as a vanished campaign: no verdict
 
 
 def test_an_understated_count_is_warned_about_once_and_paging_goes_on_to_a_short_page(caplog):
@@ -163,7 +166,7 @@ def test_an_understated_count_is_warned_about_once_and_paging_goes_on_to_a_short
     paginator = cast_pages(stream)
     with caplog.at_level(logging.WARNING, logger=stream.logger.name):
         assert pages_read(paginator, pages) == [1, 2, 3]
-    assert paginator.shortfall() == 0
+    assert (paginator.rows_read, paginator.vendor_count) == (24, 3)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1  # said once, not on every page
     assert "count=3 after 10 rows" in warnings[0]
@@ -208,8 +211,7 @@ def test_paging_stops_early_once_a_page_reaches_events_older_than_since():
     paginator = newest_first()
     assert pages_read(paginator, pages) == [1, 2]  # the count alone would read 4 pages
     assert paginator.ordered
-    assert paginator.stopped_early
-    assert paginator.shortfall() == 0  # an early stop is no shortfall
+    assert paginator.stopped_early  # an early stop is no shortfall: no verdict
 
 
 def test_a_page_ending_exactly_at_since_is_not_the_last():
