@@ -10,10 +10,10 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from singer_sdk.authenticators import APIKeyAuthenticator
-from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
+from tap_common.answers import Answer, Means
 from tap_common.errors import VendorDataError, partition_label
 from tap_common.run import VendorRun
 from tap_common.secrets import redact
@@ -74,25 +74,21 @@ class CastStream(VendorStream[CastRun]):
     def get_new_paginator(self) -> None:
         return None  # single-page endpoints unless a stream says otherwise
 
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        status = response.status_code
-        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-            msg = (
-                f"Cast rejected the API key for org '{self.config['org_slug']}' "
-                f"(HTTP {status}). Check the 'api_key' and 'org_slug' settings: the key "
-                "is issued per org by support@cast.app."
-            )
-            raise FatalAPIError(msg)
-        if status == HTTPStatus.NOT_FOUND and not self.vanished_parent:
-            msg = (
-                f"Cast answered 404 for stream '{self.name}' ({partition_label(self.partition)}): "
-                f"org '{self.config['org_slug']}' or that cast does not exist. Check the "
-                "'org_slug' and 'cast_ids' settings against the Designer URL "
-                "cast.app/designer/<org_slug>/cast/<cast_id>/..."
-            )
-            raise FatalAPIError(msg)
-        super().validate_response(response)
+    meanings = (
+        Answer(
+            Means.STOP,
+            (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN),
+            say="Cast rejected the API key for org '{org_slug}' (HTTP {status}). Check the "
+            "'api_key' and 'org_slug' settings: the key is issued per org by support@cast.app.",
+        ),
+        Answer(
+            Means.STOP,
+            HTTPStatus.NOT_FOUND,
+            say="Cast answered 404 for stream '{stream}' ({where}): org '{org_slug}' or that "
+            "cast does not exist. Check the 'org_slug' and 'cast_ids' settings against the "
+            "Designer URL cast.app/designer/<org_slug>/cast/<cast_id>/...",
+        ),
+    )
 
     @override
     def error_in_body(self, body: t.Any, response: requests.Response) -> str | None:

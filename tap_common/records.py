@@ -15,6 +15,28 @@ UTC = dt.timezone.utc
 _KEY_ENCODER = json.JSONEncoder(default=str)
 
 
+def envelope_keys(body: dict, names: t.Iterable[str]) -> dict:
+    """``body`` with each key of ``names`` under that spelling, whichever case and
+    underscores the vendor wrote it in (``Sessions``, ``TotalSessions``, ``scroll_id``).
+
+    Other keys stay as they are. A key written twice in different spellings raises
+    VendorDataError: which one holds the rows could only be guessed.
+    """
+    wanted = {_folded(name): name for name in names}
+    out: dict = {}
+    for key, value in body.items():
+        name = wanted.get(_folded(str(key)), key)
+        if name in out:
+            msg = f"the envelope holds '{name}' twice, in different spellings ({sorted(body)})"
+            raise VendorDataError(msg)
+        out[name] = value
+    return out
+
+
+def _folded(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
 def surrogate_key(parts: t.Sequence[t.Any]) -> str:
     """A deterministic key for a row the vendor gives no id: SHA-256 of ``parts`` as JSON.
 

@@ -7,6 +7,7 @@ query string or a response body, and a JSON body parsed once per response.
 
 from __future__ import annotations
 
+import codecs
 import decimal
 import functools
 import json
@@ -24,6 +25,14 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
+from tap_common.answers import (
+    DEFAULT_ANSWERS,
+    VANISHED_PARENT,
+    Answer,
+    Means,
+    SessionEndedError,
+    render,
+)
 from tap_common.conform import RecordConformer
 from tap_common.errors import (
     VendorDataError,
@@ -79,6 +88,10 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     #: What a 404 means on this stream: None, a wrong setting (fatal); else the parent
     #: ("campaign", "webcast") deleted after it was listed, which is warned about and skipped.
     vanished_parent: str | None = None
+
+    #: What each answer means on this stream (tap_common/answers.py), before the 404 row
+    #: of ``vanished_parent`` and DEFAULT_ANSWERS; the first row that matches decides.
+    meanings: t.ClassVar[tuple[Answer, ...]] = ()
 
     def __init__(self, tap: VendorTap[RunT]) -> None:
         super().__init__(tap=tap)
@@ -304,7 +317,8 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        """The SDK's retry decorator without backoff's own log lines: they print full URLs."""
+        """The SDK's retry decorator without backoff's own log lines (they print full URLs),
+        and a new login when an answer means the session ended (LOG_IN_AGAIN)."""
 
         def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
             self.progress.request(self.partition)
@@ -314,7 +328,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             self.progress.retry(self.partition)
             self.backoff_handler(details)
 
-        return backoff.on_exception(
+        retried = backoff.on_exception(
             self.backoff_wait_generator,
             RETRIED_ERRORS,
             max_tries=self.backoff_max_tries,
@@ -323,6 +337,35 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             jitter=self.backoff_jitter,
             logger=None,
         )(counted)
+
+        def with_a_live_session(
+            request: requests.PreparedRequest, context: Context | None
+        ) -> t.Any:
+            # A session that ended costs one new login, shared by the threads that saw it
+            # (``log_in_again``); a fresh session refused too stops the run with the hint.
+            for _ in range(self.backoff_max_tries()):
+                try:
+                    response = retried(request, context)
+                except SessionEndedError as exc:
+                    ended = exc
+                else:
+                    self.session_accepted(request)
+                    return response
+                self.logger.info("%s: %s; logging in again and sending it again.", self.name, ended)
+                if not self.log_in_again(request):
+                    break
+            raise FatalAPIError(f"{ended}: {ended.hint}") from None
+
+        return with_a_live_session
+
+    def log_in_again(self, request: requests.PreparedRequest) -> bool:
+        """After a LOG_IN_AGAIN answer to ``request``: renew the session (unless another
+        thread already has) and return True to send it again; False when the session it
+        was sent with came from such a renewal already. Taps with a login override it."""
+        return False
+
+    def session_accepted(self, request: requests.PreparedRequest) -> None:
+        """The API answered ``request`` without ending its session (taps with a login)."""
 
     def never_reached(self, exc: BaseException) -> bool:
         """A TLS failure, or a connection that failed before the API ever answered in this
@@ -419,13 +462,94 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     # --- responses ------------------------------------------------------------------
 
+    @functools.cached_property
+    def answer_rows(self) -> tuple[Answer, ...]:
+        """The stream's answers, the vanished parent's 404, then the defaults."""
+        vanished = (
+            (Answer(Means.SKIP, HTTPStatus.NOT_FOUND, say=VANISHED_PARENT),)
+            if self.vanished_parent
+            else ()
+        )
+        return (*vanished, *self.meanings, *DEFAULT_ANSWERS)
+
+    def answer_to(self, response: requests.Response, sample: bytes | None = None) -> Answer:
+        """The first row of ``answer_rows`` that ``response`` matches; ``sample``: the
+        opening of a streamed body (Answer.matches)."""
+        later = self.later_page()
+        for answer in self.answer_rows:
+            if answer.matches(response, later_page=later, sample=sample):
+                return answer
+        return Answer(Means.STOP, response.status_code)  # a status outside HTTP's range
+
+    def later_page(self) -> bool:
+        """Whether this thread is requesting a page after the first of a scroll."""
+        return False
+
     @override
     def validate_response(self, response: requests.Response) -> None:
-        """Status checks, then the body is parsed here so a broken body is retried too."""
-        if response.status_code == HTTPStatus.NOT_FOUND and self.vanished_parent:
-            return  # parse_response warns and skips it
-        super().validate_response(response)
-        self.parsed_body(response)
+        """What the answer means (``answer_to``), acted on; the body of data is parsed
+        here, so a broken body is retried too. Answers without rows (SKIP, NO_ROWS,
+        RESTART_SCROLL) pass on to ``parse_response``, which says so."""
+        if self.act_on(self.answer_to(response), response) is Means.READ:
+            self.parsed_body(response)
+
+    def act_on(self, answer: Answer, response: requests.Response) -> Means:
+        """Raise what ``answer`` means for the request (RETRY, THROTTLED, LOG_IN_AGAIN,
+        STOP); other meanings are returned. For requests that read their body themselves
+        (streamed downloads), without ``validate_response``'s parsing."""
+        means = answer.means
+        if means in (Means.RETRY, Means.THROTTLED):
+            if means is Means.THROTTLED:
+                self.throttled(response)
+            raise RetriableAPIError(self.response_error_message(response), response)
+        elif means is Means.LOG_IN_AGAIN:
+            message = self.response_error_message(response)
+            raise SessionEndedError(message, response, self.answer_text(answer, response))
+        elif means is Means.STOP:
+            raise FatalAPIError(
+                self.answer_text(answer, response) or self.response_error_message(response)
+            )
+        return means
+
+    def throttled(self, response: requests.Response) -> None:
+        """A THROTTLED answer, before it is retried (Rev pauses its rate-limit family)."""
+
+    def answer_text(self, answer: Answer, response: requests.Response) -> str:
+        """The row's ``say`` with the answer's fields (tap_common/answers.py)."""
+        if not answer.say:
+            return ""
+        settings = self._owner.config_jsonschema.get("properties", {})
+        fields: dict[str, t.Any] = {
+            name: value
+            for name, value in self.config.items()
+            if not settings.get(name, {}).get("secret") and isinstance(value, str | int | float)
+        }
+        fields.update(self.partition or {})
+        fields.update(
+            stream=self.name,
+            vendor=self.vendor_name,
+            status=response.status_code,
+            where=partition_label(self.partition),
+            reason=self.vendor_reason(response) or "no reason given",
+            path=urlsplit(response.url).path if response.url else self.path,
+            parent=self.vanished_parent,
+            error=self.response_error_message(response),
+        )
+        return render(answer.say, fields)
+
+    def vendor_reason(self, response: requests.Response) -> str:
+        """The vendor's own words about an error answer, for ``{reason}`` ('' if none)."""
+        return ""
+
+    def answered_without_rows(self, response: requests.Response) -> bool:
+        """Whether ``response`` is an answer without rows (SKIP, NO_ROWS or
+        RESTART_SCROLL); the row's text is logged. For requests outside the SDK's paging."""
+        answer = self.answer_to(response)
+        if answer.means is Means.SKIP:
+            self.logger.warning("%s", self.answer_text(answer, response))
+        elif answer.means is Means.NO_ROWS:
+            self.logger.info("%s", self.answer_text(answer, response))
+        return answer.means in (Means.SKIP, Means.NO_ROWS, Means.RESTART_SCROLL)
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
@@ -439,17 +563,9 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        """The rows of one response: ``records_from_body`` of its parsed body."""
-        if response.status_code == HTTPStatus.NOT_FOUND and self.vanished_parent:
-            self.logger.warning(
-                "%s: %s answered 404 for %s; the %s was probably deleted after the %s list "
-                "was read. Skipping it.",
-                self.name,
-                self.vendor_name,
-                partition_label(self.partition),
-                self.vanished_parent,
-                self.vanished_parent,
-            )
+        """The rows of one response: ``records_from_body`` of its parsed body, or none for
+        an answer that means so (said once, here)."""
+        if self.answered_without_rows(response):
             return []
         return self.records_from_body(self.parsed_body(response))
 
@@ -482,13 +598,18 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         return None
 
     def decode_json(self, response: requests.Response) -> t.Any:
-        """The body as JSON; a body that is not JSON is retried (RetriableAPIError)."""
+        """The body as JSON; a body that is not JSON is retried (RetriableAPIError).
+
+        A UTF-8 byte-order mark before it is skipped, as the XML parsers skip it: RFC 8259
+        lets a parser ignore one, and Windows tools write it.
+        """
+        content = response.content.removeprefix(codecs.BOM_UTF8)
         try:
-            return _JSON_DECODER.decode(response.content)
+            return _JSON_DECODER.decode(content)
         except msgspec.DecodeError:
             pass  # not strict JSON: json also reads NaN and Infinity, else it is not JSON
         try:
-            return json.loads(response.content, parse_float=decimal.Decimal)
+            return json.loads(content, parse_float=decimal.Decimal)
         except ValueError:
             content_type = response.headers.get("Content-Type", "no content type")
             path = urlsplit(response.url).path if response.url else self.path

@@ -20,7 +20,8 @@ Policy (modelled on Vbrick's own TypeScript client; docs/vendor-notes.md,
 - An extension answered 429 is waited out (Retry-After, else 'throttle_wait_seconds') and
   tried again: a login would meet the same limit. Any other failed extension (an error, an
   empty or unreadable 200) falls back to a new login.
-- The streams re-authenticate once when the API rejects a token mid-run (see client.py).
+- A 401 mid-run means LOG_IN_AGAIN (tap_common/answers.py): one new login, then the
+  request is sent again (``RevStream.log_in_again``).
 - Threads share the session: one login or extension at a time, and a token rejected in
   several threads at once is replaced by one login (:meth:`RevAuthenticator.renew`). A new
   login may revoke the key's previous token (Rev revokes API-key sessions per key): a

@@ -19,9 +19,10 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
+from tap_common.answers import Answer, Body, Means
 from tap_common.errors import IncompleteReadError, VendorDataError, partition_label
-from tap_common.records import split_unmapped, utc_iso
-from tap_common.retry import retry_after_seconds
+from tap_common.records import envelope_keys, split_unmapped, utc_iso
+from tap_common.retry import RetryPolicy, retry_after_seconds
 from tap_common.run import VendorRun
 from tap_common.stream import VendorStream
 from tap_rev_webcast.auth import ApiKeyLogin, RevAuthenticator, UserLogin
@@ -80,8 +81,36 @@ def vendor_message(response: requests.Response) -> str:
     return str(text)[:200]
 
 
-class TokenRejectedError(FatalAPIError):
-    """Rev answered 401 to an API call: the session token is no longer valid."""
+# --- what Rev's answers mean (tap_common/answers.py) ----------------------------------------
+TOKEN_REJECTED = Answer(
+    Means.LOG_IN_AGAIN,
+    HTTPStatus.UNAUTHORIZED,
+    say="Rev rejected a freshly issued session token too. The user may have lost access to "
+    "webcast reports (check its role in Rev) or the session is being revoked; the run stops "
+    "here.",
+)
+#: A scroll page lost after its retries (LostPage): the paginator reads the report again.
+LOST_PAGE = Answer(Means.RESTART_SCROLL, 0)
+#: "Invalid scroll id" on a page after the first: the paginator restarts or ends the scroll.
+SCROLL_EXPIRED = Answer(Means.RESTART_SCROLL, HTTPStatus.BAD_REQUEST, later_page=True)
+NO_REPORT = Answer(
+    Means.SKIP,
+    HTTPStatus.BAD_REQUEST,
+    say="{stream}: Rev has no post-event report for webcast {webcast_id} run {run_number} "
+    "(HTTP 400: {reason}); continuing with the next.",
+)
+BAD_REQUEST_SKIPPED = Answer(
+    Means.SKIP,
+    HTTPStatus.BAD_REQUEST,
+    say="{stream}: Rev answered 400 for {where} ({reason}); skipping it and continuing.",
+)
+#: The poll results of a run that never took place.
+EMPTY_BODY = Answer(
+    Means.NO_ROWS,
+    HTTPStatus.OK,
+    body=Body.EMPTY,
+    say="{stream}: Rev answered an empty body for {where} (the run never took place); no rows.",
+)
 
 
 class WebcastState(t.NamedTuple):
@@ -192,10 +221,8 @@ class RevStream(VendorStream[RevRun]):
     context_columns: tuple[str, ...] = ()
     #: Vendor names (after snake_case) that this stream stores under another column name.
     renames: t.ClassVar[dict[str, str]] = {}
-    #: A 400 means "nothing to read here" (warned and skipped) rather than a broken request.
-    bad_request_means_no_data: bool = False
-    #: An empty body means no rows (poll results of a webcast that never ran).
-    empty_body_means_no_rows: bool = False
+    #: What Rev's answers mean (tap_common/answers.py); streams put their own rows first.
+    meanings: t.ClassVar[tuple[Answer, ...]] = (TOKEN_REJECTED, LOST_PAGE)
 
     @property
     @override
@@ -252,7 +279,8 @@ class RevStream(VendorStream[RevRun]):
 
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        """Rate limit every attempt, retry (tap_common), and re-login once on a 401.
+        """Rate limit every attempt, then tap_common's retries and new logins (a 401 means
+        LOG_IN_AGAIN: ``log_in_again``).
 
         Each attempt holds one of the tap's ``max_concurrency`` request slots while it waits
         for its rate-limit slot and is sent, so all streams together never have more
@@ -261,7 +289,7 @@ class RevStream(VendorStream[RevRun]):
 
         def rate_limited(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
             # A 429 is Rev refusing before serving: the family is paused and slowed
-            # (_pause_after_throttle) and the request sent again, without using one of
+            # (``throttled``) and the request sent again, without using one of
             # 'max_retries'; only a family throttled this often in a row gives up.
             for _ in range(MAX_THROTTLED_IN_A_ROW):
                 with self.run.request_slots:
@@ -274,41 +302,20 @@ class RevStream(VendorStream[RevRun]):
                         throttled = exc
             raise throttled
 
-        retried = super().request_decorator(rate_limited)
+        return super().request_decorator(rate_limited)
 
+    @override
+    def log_in_again(self, request: requests.PreparedRequest) -> bool:
+        """After a 401: one login shared by every thread that saw the token rejected; a
+        token that another thread's login replaced is sent again without a login (it may
+        have been revoked by that login). False when the token was itself a fresh one."""
         auth = self.authenticator
+        with self.run.request_slots:
+            return auth.renew(stale=auth.token_sent(request))
 
-        def with_one_relogin(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            # A token rejected because another thread's login replaced it is retried with the
-            # new one (no login); a rejected token that is still the current one costs one
-            # login, shared by every thread that saw it; a fresh login's token rejected too
-            # stops the run.
-            for _ in range(self.backoff_max_tries()):
-                try:
-                    response = retried(prepared, context)
-                except TokenRejectedError as exc:
-                    rejected = exc
-                else:
-                    auth.accepted(auth.token_sent(prepared))
-                    return response
-                self.logger.info(
-                    "%s: Rev rejected the session token (HTTP 401) for %s; retrying with a "
-                    "renewed session.",
-                    self.name,
-                    partition_label(context),
-                )
-                with self.run.request_slots:
-                    renewed = auth.renew(stale=auth.token_sent(prepared))
-                if not renewed:
-                    break
-            msg = (
-                f"{rejected}: Rev rejected a freshly issued session token too. The user may "
-                "have lost access to webcast reports (check its role in Rev) or the "
-                "session is being revoked; the run stops here."
-            )
-            raise FatalAPIError(msg) from None
-
-        return with_one_relogin
+    @override
+    def session_accepted(self, request: requests.PreparedRequest) -> None:
+        self.authenticator.accepted(self.authenticator.token_sent(request))
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
@@ -335,14 +342,8 @@ class RevStream(VendorStream[RevRun]):
         url = f"{self.url_base}/api/v2/scheduled-events/{quote(webcast_id, safe='')}/status"
         prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
         response = self.send(prepared, context)
-        if response.status_code == HTTPStatus.NOT_FOUND:
-            self.logger.warning(
-                "%s: Rev answered 404 for the status of webcast %s; it was probably deleted "
-                "after the webcast list was read. Skipping it and its reports.",
-                self.name,
-                webcast_id,
-            )
-            return None
+        if self.answered_without_rows(response):
+            return None  # STATUS_GONE: the webcast was deleted after it was listed
         body = self.parsed_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("status"), str):
             msg = f"GET .../{webcast_id}/status: expected an object with a 'status' string"
@@ -350,17 +351,6 @@ class RevStream(VendorStream[RevRun]):
         return body
 
     # --- answers --------------------------------------------------------------------------
-
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        status = response.status_code
-        if status == HTTPStatus.UNAUTHORIZED:
-            raise TokenRejectedError(self.response_error_message(response))
-        if status == HTTPStatus.TOO_MANY_REQUESTS:
-            self._pause_after_throttle(response)
-        if status == HTTPStatus.BAD_REQUEST and self.bad_request_means_no_data:
-            return  # parse_response warns (or the paginator restarts the report)
-        super().validate_response(response)
 
     @override
     def error_in_body(self, body: t.Any, response: requests.Response) -> str | None:
@@ -384,19 +374,16 @@ class RevStream(VendorStream[RevRun]):
         return f"{message}: Rev says '{said}'" if said else message
 
     @override
-    def parse_body(self, response: requests.Response) -> t.Any:
-        """JSON (tap_common); an empty body is None where it means "no rows"."""
-        if self.empty_body_means_no_rows and not response.content.strip():
-            return None
-        return super().parse_body(response)
+    def vendor_reason(self, response: requests.Response) -> str:
+        return vendor_message(response)
 
-    def _pause_after_throttle(self, response: requests.Response) -> t.NoReturn:
-        """Pause this family for Retry-After, else 'throttle_wait_seconds', then retry."""
-        message = self.response_error_message(response)
-        exc = RetriableAPIError(message, response)
-        asked = retry_after_seconds(exc)
-        wait = asked if asked is not None else float(self.config["throttle_wait_seconds"])
-        wait = min(wait, float(self.config.get("retry_max_wait_seconds", 120)))
+    @override
+    def throttled(self, response: requests.Response) -> None:
+        """Pause this family for Retry-After, else 'throttle_wait_seconds' (capped, as every
+        wait: tap_common.retry), then the request is retried."""
+        exc = RetriableAPIError(self.response_error_message(response), response)
+        policy = RetryPolicy.from_config(self.config)
+        wait = policy.pauses(float(self.config["throttle_wait_seconds"])).send(exc)
         self.rate_limiter.pause(self.rate_family, wait)
         self.logger.warning(
             "%s: Rev throttled the '%s' requests (HTTP 429) for %s; waiting %.1f s (%s) "
@@ -405,39 +392,29 @@ class RevStream(VendorStream[RevRun]):
             self.rate_family,
             partition_label(self.partition),
             wait,
-            "Retry-After" if asked is not None else "'throttle_wait_seconds'",
+            "Retry-After" if retry_after_seconds(exc) is not None else "'throttle_wait_seconds'",
         )
-        raise exc
 
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        if isinstance(response, LostPage):
-            return []  # the paginator reads the report again
-        if response.status_code == HTTPStatus.BAD_REQUEST:
-            self.on_bad_request(response)
-            return []
-        empty = self.empty_body_means_no_rows and response.status_code == HTTPStatus.OK
-        if empty and self.parsed_body(response) is None:
-            self.logger.info(
-                "%s: Rev answered an empty body for %s (the run never took place); no rows.",
-                self.name,
-                partition_label(self.partition),
-            )
-            return []
-        return super().parse_response(response)
+    def later_page(self) -> bool:
+        """A page after the first of this thread's scroll (an expired scroll id is a 400)."""
+        scroll = getattr(self, "scroll", None)
+        return bool(scroll is not None and scroll.current_value.scroll_id is not None)
 
-    def on_bad_request(self, response: requests.Response) -> None:
-        """A 400 on a stream with ``bad_request_means_no_data``: warn and move on."""
-        self.logger.warning(
-            "%s: Rev answered 400 for %s (%s); skipping it and continuing.",
-            self.name,
-            partition_label(self.partition),
-            vendor_message(response) or "no reason given",
-        )
+    @override
+    def parse_body(self, response: requests.Response) -> t.Any:
+        """JSON (tap_common), the envelope's keys in one spelling (``envelope_keys``)."""
+        body = super().parse_body(response)
+        if isinstance(body, dict):
+            names = (self.records_key, getattr(self, "total_key", None), "scrollId")
+            body = envelope_keys(body, [name for name in names if name])
+        return body
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         rows = body.get(self.records_key) if self.records_key and isinstance(body, dict) else body
+        if rows is None and isinstance(body, dict) and self.records_key in body:
+            rows = []  # null where the list belongs: a report without rows
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             expected = (
                 f"an object with a '{self.records_key}' list" if self.records_key else "a list"
@@ -601,7 +578,11 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         if self.scroll_expired(response):
             if self.reached_total():
                 return END  # the last page's scroll id was already dead
-            return self._restart_after_expiry(response) if self.restart_on_expiry else END
+            return (
+                self._restart_after_expiry(response)
+                if self.restart_on_expiry
+                else self._end(response)
+            )
         if response.status_code != HTTPStatus.OK:
             return END
         body = self.stream.parsed_body(response)
@@ -653,6 +634,18 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             read=read,
             unit=self.items_key,
         )
+
+    def _end(self, response: requests.Response) -> str:
+        """A snapshot whose scroll id expired before its end: it ends with what was read."""
+        self.stream.logger.warning(
+            "%s: the scroll id expired after %d %s of %s (%s); the snapshot ends there.",
+            self.stream.name,
+            self.read,
+            self.items_key,
+            self.where,
+            vendor_message(response) or "HTTP 400",
+        )
+        return END
 
     def _restart_after_expiry(self, response: requests.Response) -> str:
         self.expiries += 1

@@ -22,7 +22,6 @@ from tap_rev_webcast.client import (
     ScrollPaginator,
     ScrollToken,
     WebcastState,
-    vendor_message,
 )
 
 if t.TYPE_CHECKING:
@@ -103,16 +102,6 @@ class ReportStream(RevStream):
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         assert context is not None
         return {"runNumber": context["run_number"]}
-
-    def warn_no_report(self, response: requests.Response) -> None:
-        self.logger.warning(
-            "%s: Rev has no post-event report for webcast %s run %s (HTTP 400: %s); "
-            "continuing with the next.",
-            self.name,
-            self.partition and self.partition.get("webcast_id"),
-            self.partition and self.partition.get("run_number"),
-            vendor_message(response) or "no reason given",
-        )
 
 
 class SessionKeys:
@@ -242,9 +231,3 @@ class ScrolledReportStream(ReportStream):
             return None
         self.emitted.add(key)
         return record
-
-    @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        if self.scroll.scroll_expired(response):
-            return  # the paginator reads the report again and says so
-        super().on_bad_request(response)

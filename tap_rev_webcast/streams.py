@@ -15,9 +15,9 @@ from http import HTTPStatus
 from urllib.parse import quote
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
+from tap_common.answers import Answer, Means
 from tap_common.errors import VendorDataError, partition_label
 from tap_common.records import parse_timestamp
 from tap_common.schema import (
@@ -30,12 +30,14 @@ from tap_common.schema import (
 )
 from tap_rev_webcast.bookmark import ListedWebcast, ReportBookmark
 from tap_rev_webcast.client import (
+    BAD_REQUEST_SKIPPED,
+    EMPTY_BODY,
+    NO_REPORT,
+    SCROLL_EXPIRED,
     RevStream,
     ScrollPaginator,
     ScrollToken,
     WebcastState,
-    is_status_path,
-    vendor_message,
 )
 from tap_rev_webcast.reports import (
     COMPLETED,
@@ -46,7 +48,6 @@ from tap_rev_webcast.reports import (
 )
 
 if t.TYPE_CHECKING:
-    import requests
     from singer_sdk.helpers.types import Context
 
 #: The streams whose reads the bookmark covers (real-time attendees are a live snapshot).
@@ -118,6 +119,23 @@ class RevWebcastsStream(RevStream):
     path = "/api/v2/scheduled-events"
     primary_keys = ("id",)
     replication_key = None
+    meanings = (
+        # GET .../status of a webcast deleted after it was listed (request_webcast_status).
+        Answer(
+            Means.SKIP,
+            HTTPStatus.NOT_FOUND,
+            path_endswith="/status",
+            say="{stream}: Rev answered 404 for the status of webcast {webcast_id}; it was "
+            "probably deleted after the webcast list was read. Skipping it and its reports.",
+        ),
+        Answer(
+            Means.STOP,
+            HTTPStatus.NOT_FOUND,
+            say="{error}: Rev does not know that webcast. Check 'webcast_ids' (the id is the "
+            "GUID in the webcast's URL).",
+        ),
+        *RevStream.meanings,
+    )
     # The details endpoint (for 'webcast_ids') names three fields differently.
     renames: t.ClassVar[dict[str, str]] = {
         "event_id": "id",
@@ -294,18 +312,6 @@ class RevWebcastsStream(RevStream):
         return {}
 
     @override
-    def validate_response(self, response: requests.Response) -> None:
-        if response.status_code == HTTPStatus.NOT_FOUND and is_status_path(response):
-            return  # the webcast was deleted after it was listed: request_webcast_status
-        if response.status_code == HTTPStatus.NOT_FOUND:
-            msg = (
-                f"{self.response_error_message(response)}: Rev does not know that webcast. "
-                "Check 'webcast_ids' (the id is the GUID in the webcast's URL)."
-            )
-            raise FatalAPIError(msg)
-        super().validate_response(response)
-
-    @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         details = bool(self.partition and "webcast_id" in self.partition)
         rows = [body] if details and isinstance(body, dict) else super().records_from_body(body)
@@ -423,7 +429,7 @@ class AttendeeSessionsStream(ScrolledReportStream):
     records_key = "sessions"
     total_key = "totalSessions"
     rate_family = "reports"  # Vbrick's PowerShell client: viewReport, 120 a minute
-    bad_request_means_no_data = True
+    meanings = (SCROLL_EXPIRED, NO_REPORT, *ScrolledReportStream.meanings)
     schema = SESSION_SCHEMA
     # Vbrick's JS client types name the sessions' multicastErrors this way.
     renames: t.ClassVar[dict[str, str]] = {"multicast_errors_per_attendees": "multicast_errors"}
@@ -435,6 +441,10 @@ class AttendeeSessionsStream(ScrolledReportStream):
         # Keys are made in the main thread, in order; rows say which pass they belong to.
         self.keys = SessionKeys()
         yield from super().get_records(context)
+        if context is not None and self.run.is_selected("webcast_attendance_summary"):
+            # No first page (no report, or a deleted webcast): no summary either.
+            key = (context["webcast_id"], context["run_number"])
+            self.run.report_summaries.setdefault(key, None)
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
@@ -442,13 +452,6 @@ class AttendeeSessionsStream(ScrolledReportStream):
         if self.scroll.current_value.scroll_id is None:  # a first page carries the summary
             self.hand_over_summary(summary_of(body))
         return sessions
-
-    @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        if self.scroll.scroll_expired(response):
-            return  # the paginator reads the report again and says so
-        self.warn_no_report(response)
-        self.hand_over_summary(None)
 
     def hand_over_summary(self, summary: dict | None) -> None:
         if self.run.is_selected("webcast_attendance_summary") and self.partition:
@@ -476,7 +479,7 @@ class AttendanceSummaryStream(ReportStream):
     path = "/api/v2/scheduled-events/{webcast_id}/post-event-report"
     rate_family = "reports"
     primary_keys = ("webcast_id", "run_number")
-    bad_request_means_no_data = True
+    meanings = (NO_REPORT, *ReportStream.meanings)
 
     schema = th.PropertiesList(
         *REPORT_KEYS,
@@ -519,10 +522,6 @@ class AttendanceSummaryStream(ReportStream):
             raise VendorDataError(msg)
         return [summary_of(body)]
 
-    @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        self.warn_no_report(response)
-
 
 class RealtimeAttendeesStream(ReportStream):
     """POST .../real-time/attendees (attendeeDetails All, 500 per page) for running webcasts.
@@ -540,7 +539,7 @@ class RealtimeAttendeesStream(ReportStream):
     rate_family = "realtime"
     primary_keys = ("webcast_id", "run_number", "session_id")
     records_key = "attendees"
-    bad_request_means_no_data = True
+    meanings = (SCROLL_EXPIRED, BAD_REQUEST_SKIPPED, *ReportStream.meanings)
     # At 2 requests a minute, fetching ahead would gain nothing.
     prefetch_partitions = False
     _said_off = False
@@ -607,13 +606,6 @@ class RealtimeAttendeesStream(ReportStream):
         return self.scroll
 
     @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        scroll = self.scroll
-        if scroll and scroll.scroll_expired(response) and scroll.reached_total():
-            return  # the last page's scroll id was already dead: the scroll is complete
-        super().on_bad_request(response)
-
-    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
         return {}  # everything goes in the body
 
@@ -660,7 +652,15 @@ class CommentsStream(ScrolledReportStream):
     primary_keys = ("comment_id",)
     records_key = "comments"
     total_key = "totalComments"
-    bad_request_means_no_data = True
+    meanings = (
+        SCROLL_EXPIRED,
+        Answer(
+            Means.STOP,
+            HTTPStatus.BAD_REQUEST,
+            say="{error} on the first page of the comments ({reason})",
+        ),
+        *ScrolledReportStream.meanings,
+    )
 
     schema = th.PropertiesList(
         th.Property("comment_id", th.StringType(), required=True),
@@ -691,16 +691,6 @@ class CommentsStream(ScrolledReportStream):
             )
         return rows
 
-    @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        if self.scroll.scroll_expired(response):
-            return  # "Invalid scroll id": the paginator reads the log again
-        msg = (
-            f"{self.response_error_message(response)} on the first page of the comments "
-            f"({vendor_message(response) or 'no reason given'})"
-        )
-        raise FatalAPIError(msg)
-
 
 class RegistrationsStream(ScrolledReportStream):
     """GET .../registrations: the guests registered for a Public webcast, one row each.
@@ -722,7 +712,17 @@ class RegistrationsStream(ScrolledReportStream):
     primary_keys = ("webcast_id", "registration_id")
     records_key = "guestUsers"
     context_columns = ("webcast_id",)
-    bad_request_means_no_data = True
+    meanings = (
+        SCROLL_EXPIRED,
+        Answer(
+            Means.SKIP,
+            (HTTPStatus.BAD_REQUEST, HTTPStatus.FORBIDDEN),
+            say="{stream}: Rev answered HTTP {status} for the registrations of webcast "
+            "{webcast_id} ({reason}); Rev serves them for Public webcasts only. Skipping "
+            "them and continuing.",
+        ),
+        *ScrolledReportStream.meanings,
+    )
 
     schema = th.PropertiesList(
         th.Property("webcast_id", th.StringType(), required=True, description="Webcast id."),
@@ -752,31 +752,6 @@ class RegistrationsStream(ScrolledReportStream):
         return params
 
     @override
-    def validate_response(self, response: requests.Response) -> None:
-        if response.status_code == HTTPStatus.FORBIDDEN:
-            return  # parse_response warns and skips it
-        super().validate_response(response)
-
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        if response.status_code == HTTPStatus.FORBIDDEN:
-            self.on_bad_request(response)
-            return []
-        return super().parse_response(response)
-
-    @override
-    def on_bad_request(self, response: requests.Response) -> None:
-        if self.scroll.scroll_expired(response):
-            return  # the paginator reads the registrations again
-        self.logger.warning(
-            "registrations: Rev answered HTTP %d for the registrations of webcast %s (%s); "
-            "Rev serves them for Public webcasts only. Skipping them and continuing.",
-            response.status_code,
-            self.partition and self.partition.get("webcast_id"),
-            vendor_message(response) or "no reason given",
-        )
-
-    @override
     def prepare_fields(self, fields: dict, context: Context | None) -> dict:
         if not fields.get("registration_id"):
             msg = "a registration without a registrationId"
@@ -795,7 +770,7 @@ class PollResultsStream(ReportStream):
     path = "/api/v2/scheduled-events/{webcast_id}/poll-results"
     primary_keys = ("webcast_id", "run_number", "poll_id")
     records_key = "polls"
-    empty_body_means_no_rows = True
+    meanings = (EMPTY_BODY, *ReportStream.meanings)
     renames: t.ClassVar[dict[str, str]] = {"id": "poll_id"}
 
     schema = th.PropertiesList(

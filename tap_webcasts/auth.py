@@ -49,6 +49,10 @@ class WebcastsSession(requests.auth.AuthBase):
         self._policy = policy
         self._lock = threading.Lock()
         self._ids: tuple[str, str] | None = None  # (si, ui)
+        # The session each thread's last request carried, and the session of a login
+        # after a refusal until the API accepts it once.
+        self._used = threading.local()
+        self._unproven: tuple[str, str] | None = None
         self.logins = 0
 
     @classmethod
@@ -72,7 +76,7 @@ class WebcastsSession(requests.auth.AuthBase):
 
     @override
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        si, ui = self.ids()
+        si, ui = self._used.ids = self.ids()
         parts = urlsplit(request.url or "")
         # A retried request comes back here: replace, never repeat, an older si/ui.
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
@@ -91,6 +95,25 @@ class WebcastsSession(requests.auth.AuthBase):
         with self._lock:
             if self._ids == stale or self._ids is None:
                 self._ids = self._login()
+
+    def renew_after_refusal(self) -> bool:
+        """The session this thread's last request carried has ended: log in again, unless
+        another thread already has. False when that session came from such a login
+        itself: it was refused at once, and another login would not help."""
+        stale = getattr(self._used, "ids", None)
+        with self._lock:
+            if self._ids is not None and self._ids != stale:
+                return True
+            if stale is not None and stale == self._unproven:
+                return False
+            self._ids = self._unproven = self._login()
+            return True
+
+    def accepted(self) -> None:
+        """The API answered this thread's last request: its session works."""
+        if self._unproven is not None and getattr(self._used, "ids", None) == self._unproven:
+            with self._lock:
+                self._unproven = None
 
     def _login(self) -> tuple[str, str]:
         result = self._send_login()

@@ -15,6 +15,7 @@ from pathlib import Path
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
+from tap_common.answers import Answer, Body, Means, SessionEndedError
 from tap_common.errors import VendorDataError, partition_label
 from tap_common.prefetch import Prefetcher
 from tap_common.records import parse_timestamp
@@ -82,11 +83,28 @@ class WebcastsRun(VendorRun):
         super().close()
 
 
+#: The hint when a call is refused again after a fresh login.
+REFUSED_AFTER_LOGIN = (
+    "Webcasts.com refused it again after a fresh login. Check the report settings and that "
+    "the account may read this event."
+)
+
+
 class WebcastsStream(VendorStream[WebcastsRun]):
     """A Webcasts.com reporting endpoint. Calls carry si/ui from the run's session."""
 
     vendor_name = "Webcasts.com"
     _renewed = False  # whether the last failure already cost a fresh login
+    meanings: t.ClassVar[tuple[Answer, ...]] = (
+        # A session that ended mid-run may be answered by the web sign-in page.
+        Answer(
+            Means.LOG_IN_AGAIN,
+            200,
+            body=Body.SIGN_IN_PAGE,
+            say="Webcasts.com answered its sign-in page again after a fresh login. Check "
+            "that the 'username' account may use the Reporting API.",
+        ),
+    )
 
     @property
     @override
@@ -108,22 +126,22 @@ class WebcastsStream(VendorStream[WebcastsRun]):
 
     @override
     def parse_body(self, response: requests.Response) -> t.Any:
-        """The rows of an envelope-checked body; a failed session is renewed once, then
-        the call retried.
+        """The rows of an envelope-checked body. A failure returnCode means LOG_IN_AGAIN:
+        the API does not say which code means an ended session, so any refusal earns one
+        new login and the call again (tap_common's request pipeline); a refusal after it
+        is fatal.
 
         A body that is no envelope at all (a proxy's HTML page, a cut document) is retried
         like a 5xx, then fatal.
         """
         try:
-            value = list(self.records_from_body(response.content))
+            return list(self.records_from_body(response.content))
         except parsers.ReportError as exc:
-            self.renew_session_once(exc)
-            raise RetriableAPIError(str(exc), response) from None
+            message = f"{self.vendor_name} answered {self.path} with {exc}"
+            raise SessionEndedError(message, response, REFUSED_AFTER_LOGIN) from None
         except VendorDataError as exc:
             msg = f"{self.vendor_name} answered {self.path} with an unreadable body: {exc}"
             raise RetriableAPIError(msg, response) from None
-        self._renewed = False
-        return value
 
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
@@ -133,6 +151,14 @@ class WebcastsStream(VendorStream[WebcastsRun]):
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
         """The rows of a raw (XML or JSON) body; raises ReportError on a failure returnCode."""
         raise NotImplementedError
+
+    @override
+    def log_in_again(self, request: requests.PreparedRequest) -> bool:
+        return self.authenticator.renew_after_refusal()
+
+    @override
+    def session_accepted(self, request: requests.PreparedRequest) -> None:
+        self.authenticator.accepted()
 
     def renew_session_once(
         self, exc: parsers.ReportError, used: tuple[str, str] | None = None

@@ -19,6 +19,7 @@ a cut document is downloaded again instead of being read as a shorter report.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
@@ -229,8 +230,17 @@ def _xml_incomplete(head: bytes, tail: bytes) -> str | None:
     return "an XML document cut short or malformed (it does not end with its root end tag)"
 
 
+def _open_json(path: Path) -> t.BinaryIO:
+    """A JSON report opened past a UTF-8 byte-order mark, if it has one (the XML and CSV
+    readers skip it too; RFC 8259 lets a parser ignore it)."""
+    file = path.open("rb")
+    if file.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+        file.seek(0)
+    return file
+
+
 def _json_incomplete(path: Path) -> str | None:
-    with path.open("rb") as file:
+    with _open_json(path) as file:
         try:
             for _ in ijson.items(file, "\x00"):  # a prefix no document has: parse, build nothing
                 pass
@@ -384,12 +394,12 @@ _JSON_LIST = "result.success.attendee_list"
 def _json_registrants(path: Path) -> t.Iterator[dict]:
     """Attendees streamed with ijson: the envelope and the list's shape are read first (in
     Python, stopping at the list), then the attendees are built by ijson in C."""
-    with path.open("rb") as file:
+    with _open_json(path) as file:
         envelope, message, items_at = _json_layout(file)
     _check_report_envelope(envelope, message, has_list=items_at is not None)
     if not items_at:  # an empty list
         return
-    with path.open("rb") as file:
+    with _open_json(path) as file:
         for attendee in ijson.items(file, items_at, use_float=False):
             if not isinstance(attendee, dict):
                 raise VendorDataError("attendee_list/attendee items are not objects")
@@ -614,8 +624,9 @@ def local_name(element: etree._Element) -> str:
 
 
 def as_list(value: t.Any) -> list:
-    """A repeated element: a list, one object (a list of one collapsed), or empty ("" / None)."""
-    if value is None or value == "":
+    """A repeated element: a list, one object (a list of one collapsed), or empty (None, or
+    text that is only whitespace: an empty element a pretty-printing writer indented)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return []
     return value if isinstance(value, list) else [value]
 

@@ -13,11 +13,11 @@ from functools import cached_property, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from singer_sdk import RESTStream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
+from tap_common.answers import SAMPLE_BYTES
 from tap_common.errors import IncompleteReadError, VendorDataError
 from tap_common.records import split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import unmapped_fields_property
@@ -344,12 +344,14 @@ class AudienceReportStream(WebcastsStream):
         signed = self.authenticator(request.copy())
         self.run.report_files.sessions[path] = self.authenticator.current
         with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
-            RESTStream.validate_response(self, response)
+            self.act_on(self.answer_to(response), response)  # by status and headers
             encoding = response.headers.get("Transfer-Encoding", "").lower()
             framed = "Content-Length" in response.headers or "chunked" in encoding
             with path.open("wb") as file:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     file.write(chunk)
+        with path.open("rb") as file:  # a page instead of the report (SIGN_IN_PAGE)
+            self.act_on(self.answer_to(response, sample=file.read(SAMPLE_BYTES)), response)
         if problem := parsers.incomplete_report(path, framed=framed):
             ei = (context or {}).get("ei")
             msg = f"{self.vendor_name} answered {REPORT_PATH} for event {ei} with {problem}"

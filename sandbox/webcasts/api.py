@@ -53,6 +53,12 @@ _NOT_FOUND_HTML = (
     b"<!doctype html><html><head><title>HTTP Status 404 - Not Found</title></head>"
     b"<body><h1>HTTP Status 404 - Not Found</h1></body></html>"
 )
+_SIGN_IN_HTML = (
+    b"<!DOCTYPE html><html><head><title>Sign in - Webcasts.com</title></head><body>"
+    b'<form method="post" action="/login"><input type="text" name="username">'
+    b'<input type="password" name="password"><button type="submit">Sign in</button>'
+    b"</form></body></html>"
+)
 _METHOD_HTML = (
     b"<!doctype html><html><head><title>HTTP Status 405 - Method Not Allowed</title></head>"
     b"<body><h1>HTTP Status 405 - Method Not Allowed</h1></body></html>"
@@ -102,6 +108,14 @@ class WebcastsAPI:
         as careless servers do ("Session abc... is no longer valid").
       * ``eventlist_drip_seconds``: the event list is sent one byte at a time, this many
         seconds apart (a server that holds a connection open with a slow drip).
+      * ``whitespace_in_empty_lists``: an event list without events holds a line break and
+        indentation in its list element (XML), or that text as its value (JSON), as
+        pretty-printing writers leave it. ASSUMPTION: the docs show no empty list.
+      * ``login_page_for_ended_sessions``: a reporting call whose session has ended is
+        answered HTTP 200 with the web sign-in page (text/html, a form with a password
+        field) instead of the returnCode 4 envelope. ASSUMPTION: the docs are silent on how
+        an ended session is answered; a front end that sends unauthenticated callers to its
+        sign-in page is the most common way web applications do it.
     Counters: ``login_count`` (successful logins), ``login_attempts``, ``invalid_session_count``
     (reporting calls answered with returnCode 4), ``report_calls`` (audience reports served).
     """
@@ -135,6 +149,8 @@ class WebcastsAPI:
         self.xml_namespace: str | None = None
         self.echo_secrets_in_errors = False
         self.eventlist_drip_seconds = 0.0
+        self.login_page_for_ended_sessions = False
+        self.whitespace_in_empty_lists = False
         self.clock: Callable[[], float] = time.monotonic  # session ages
         self.wall_clock: Callable[[], float] = time.time  # currentDateTime
         self.login_count = 0
@@ -246,6 +262,8 @@ class WebcastsAPI:
                 return self._handle_eventlist(fmt)
             return self._handle_report(params, fmt)
         except WebcastsError as error:
+            if error.kind == "invalid_session" and self.login_page_for_ended_sessions:
+                return SandboxResponse(200, _SIGN_IN_HTML, {"Content-Type": "text/html"})
             if self.echo_secrets_in_errors:
                 echoed = ", ".join(
                     f"{k}={params[k]}" for k in ("si", "ui", "password") if k in params
@@ -330,6 +348,11 @@ class WebcastsAPI:
             response = self._text(json_eventlist(self.shapes, self.json_style, rows, now), "json")
         else:
             response = self._text(xml_eventlist(self.shapes, rows, now), "xml")
+        if self.whitespace_in_empty_lists and not rows and isinstance(response.body, bytes):
+            name = shape["list"].encode()
+            response.body = response.body.replace(
+                b"<%s></%s>" % (name, name), b"<%s>\n    </%s>" % (name, name)
+            ).replace(b'"%s": ""' % name, b'"%s": "\n    "' % name)
         if self.eventlist_drip_seconds and isinstance(response.body, bytes):
             response.body = _drip(response.body, self.eventlist_drip_seconds)
         return response

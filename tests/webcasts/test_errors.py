@@ -12,7 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tap_webcasts.tap import TapWebcasts
 from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
-from tests.helpers import run_tap
+from tests.helpers import run_tap, webcasts_config
 
 REPORT = "/api/reporting/audiencereports"
 
@@ -35,6 +35,41 @@ def test_expired_session_costs_exactly_one_more_login(webcasts_sandbox, webcasts
     assert api.login_count == 2
     truth = webcasts_dataset.ground_truth()["audience"]
     assert len(run.records("audience")) == len(truth)
+
+
+@pytest.mark.parametrize("response_format", ["xml", "json", "csv"])
+def test_a_session_that_ends_as_a_sign_in_page_costs_one_more_login(
+    webcasts_sandbox, webcasts_dataset, response_format
+):
+    """A session ended mid-run, answered with HTTP 200 and the web sign-in page (sandbox
+    switch login_page_for_ended_sessions) on a report request: one new login, every
+    registrant once, and every event's bookmark."""
+    server, api = webcasts_sandbox
+    api.login_page_for_ended_sessions = True
+    api.session_max_calls = 2  # the event list and one report, then the sign-in page
+    config = webcasts_config(server, response_format=response_format, max_retries=3)
+    run = run_tap(TapWebcasts, config)
+    assert api.invalid_session_count >= 1  # reports in flight at once share the new login
+    assert api.login_count == 2
+    truth = webcasts_dataset.ground_truth()["audience"]
+    keys = [(r["ei"], r["email"]) for r in run.records("audience")]
+    assert sorted(keys) == sorted((int(a["ei"]), a["email"]) for a in truth)
+    bookmarked = run.final_state["bookmarks"]["audience"]["partitions"]
+    assert {p["context"]["ei"] for p in bookmarked} == {
+        int(e["ei"]) for e in webcasts_dataset.ground_truth()["events"]
+    }
+
+
+def test_a_sign_in_page_again_after_a_fresh_login_stops_with_one_line(
+    webcasts_sandbox, webcasts_dataset
+):
+    server, api = webcasts_sandbox
+    api.login_page_for_ended_sessions = True
+    api.session_max_calls = 1  # every session serves the event list only
+    run = run_tap(TapWebcasts, webcasts_config(server), expect_error=True)
+    assert "sign-in page again after a fresh login" in str(run.error)
+    assert api.login_count == 2  # one new login, never a loop
+    assert PASSWORD not in str(run.error) + run.stderr
 
 
 def test_session_refused_twice_is_fatal_without_looping(webcasts_sandbox, config):
