@@ -19,6 +19,8 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from singer_sdk.exceptions import FatalAPIError
+
 if t.TYPE_CHECKING:
     import requests
 
@@ -135,10 +137,10 @@ VANISHED_PARENT = (
 )
 
 
-class SessionEndedError(Exception):
+class SessionEndedError(FatalAPIError):
     """The vendor ended the session (LOG_IN_AGAIN): the request is sent again after a
     new login (``VendorStream.request_decorator``). Not a retried error: a new login is
-    no backoff."""
+    no backoff; should it escape that loop, it is fatal like any FatalAPIError."""
 
     def __init__(self, message: str, response: requests.Response | None, hint: str) -> None:
         super().__init__(message)
