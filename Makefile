@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/rev_runs.py
 	$(BIN)/python bench/sandbox_speed.py
 	$(BIN)/python bench/same_output.py --only cast
+	$(BIN)/python bench/transport_limits.py
 
 # The same benchmarks at a size CI can afford: they must run and their checks must hold.
 bench-smoke: setup
@@ -56,6 +57,7 @@ bench-smoke: setup
 	$(BIN)/python bench/webcasts_memory.py --sizes 2000 --formats xml csv json
 	$(BIN)/python bench/rev_memory.py --sessions 3000
 	$(BIN)/python bench/rev_runs.py --smoke
+	$(BIN)/python bench/transport_limits.py --timeout 0.5 --bomb-mib 300
 	# tap-rev-webcast (registrations, incremental state) and tap-webcasts (expired events
 	# skipped) changed their output on purpose since the redesign; the identity of all
 	# three at the redesign is recorded in bench/RESULTS.md.

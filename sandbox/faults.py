@@ -27,6 +27,16 @@ FAULT_KINDS: tuple[str, ...] = (
     # framing, as an HTTP/1.0 server sends it) and cut at a line end near its middle, then
     # a clean close: nothing at the HTTP level shows that the body is incomplete.
     "cut-at-line-end",
+    # The app's answer with Content-Length framing, its body one byte every trickle_seconds:
+    # each byte well within any per-read timeout, the whole far past any sensible deadline.
+    "trickle",
+    # The same for the whole answer: status line and headers too.
+    "trickle-head",
+    # The app's body followed by whitespace up to bomb_bytes, gzip-compressed (about a
+    # thousandth of that on the wire), with Content-Encoding: gzip. Still valid JSON or XML.
+    "gzip-bomb",
+    # 200 with a JSON array nested deep_json_levels deep: valid JSON no parser can recurse into.
+    "deep-json",
 )
 
 #: Scripted entries that mean "no fault for this request" (they still use up a script slot).
@@ -47,6 +57,9 @@ class FaultConfig:
     kinds: tuple[str, ...] = ("429", "500", "502", "503", "drop", "truncate")
     retry_after: int = 1  # seconds, sent in Retry-After by the "429" fault
     slow_seconds: float = 5  # sleep of the "slow" fault
+    trickle_seconds: float = 1.0  # between two bytes of the "trickle" faults
+    bomb_bytes: int = 1 << 30  # what the "gzip-bomb" body expands to
+    deep_json_levels: int = 100_000  # nesting of the "deep-json" body
     seed: int = 0  # seed of the random-fault generator
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -111,6 +112,8 @@ class RequestRecord:
     fault: str | None  # injected fault name, or None
     headers: Headers | None = None
     time: float = 0.0  # time.time() when the request arrived
+    # False when the client hung up before the whole answer went out (the "trickle" faults).
+    complete: bool = True
 
 
 class App(Protocol):
@@ -341,10 +344,14 @@ class SandboxServer:
                 hook(request, response)
         if slow_rec is not None:
             slow_rec.status = response.status
+            rec = slow_rec
         else:
-            record(response.status)
+            rec = record(response.status)
         if fault == "cut-at-line-end" and request.method != "HEAD":
             self._write_cut_at_line_end(handler, response)
+            return
+        if fault in ("trickle", "trickle-head", "gzip-bomb") and request.method != "HEAD":
+            self._write_transformed(handler, response, fault, config, rec)
             return
         self._send(handler, response, truncate=fault == "truncate", head=request.method == "HEAD")
 
@@ -376,6 +383,12 @@ class SandboxServer:
             record(status)
             self._write(handler, status, headers, body, head=head)
             return True
+        if fault == "deep-json":
+            record(200)
+            levels = config.deep_json_levels
+            body = b"[" * levels + b"]" * levels
+            self._write(handler, 200, {"Content-Type": JSON_CT}, body, head=head)
+            return True
         if fault == "html":
             record(200)
             self._write(handler, 200, {"Content-Type": "text/html"}, _HTML_PAGE, head=head)
@@ -403,6 +416,39 @@ class SandboxServer:
             handler.connection.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
+    def _write_transformed(
+        self,
+        handler: _Handler,
+        response: SandboxResponse,
+        fault: str,
+        config: FaultConfig,
+        rec: RequestRecord,
+    ) -> None:
+        """The "trickle", "trickle-head" and "gzip-bomb" faults: the app's answer with
+        Content-Length framing, sent slowly or expanded."""
+        body = response.body
+        data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else b"".join(body)
+        headers = dict(response.headers)
+        if fault == "gzip-bomb":
+            data = _gzip_bomb(data, config.bomb_bytes)
+            headers["Content-Encoding"] = "gzip"
+        parts = _status_and_headers(response.status, headers, skip=("content-length",))
+        parts.append(f"Content-Length: {len(data)}\r\n\r\n")
+        head = "".join(parts).encode("latin-1")
+        self._answered(handler)
+        try:
+            if fault == "gzip-bomb":
+                handler.wfile.write(head + data)
+                return
+            if fault == "trickle":
+                handler.wfile.write(head)
+            for byte in head + data if fault == "trickle-head" else data:
+                time.sleep(config.trickle_seconds)
+                handler.wfile.write(bytes([byte]))
+        except OSError:
+            rec.complete = False
+            handler.close_connection = True
 
     def _app_response(self, request: SandboxRequest) -> SandboxResponse:
         try:
@@ -571,6 +617,19 @@ def _status_and_headers(
         f"{name}: {value}\r\n" for name, value in headers.items() if name.lower() not in skip
     )
     return parts
+
+
+def _gzip_bomb(data: bytes, size: int) -> bytes:
+    """``data`` followed by spaces up to ``size`` bytes, gzip-compressed (about 1,000:1)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+    parts = [compressor.compress(data)]
+    block = b" " * (1 << 20)
+    left = max(0, size - len(data))
+    while left > 0:
+        parts.append(compressor.compress(block[: min(left, len(block))]))
+        left -= len(block)
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 def _frame(chunk: bytes) -> bytes:

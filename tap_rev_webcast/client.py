@@ -4,7 +4,6 @@ paging, field names)."""
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import threading
@@ -21,6 +20,7 @@ from typing_extensions import override
 
 from tap_common.answers import Answer, Body, Means
 from tap_common.errors import IncompleteReadError, VendorDataError, partition_label
+from tap_common.http import NestedTooDeepError, decode_json
 from tap_common.records import envelope_keys, split_unmapped, utc_iso
 from tap_common.retry import RetryPolicy, retry_after_seconds
 from tap_common.run import VendorRun
@@ -72,8 +72,8 @@ def is_status_path(response: requests.Response) -> bool:
 def vendor_message(response: requests.Response) -> str:
     """Rev's own words about an error (errorDescription or detail), at most 200 characters."""
     try:
-        body = json.loads(response.content)
-    except ValueError:
+        body = decode_json(response.content)
+    except (ValueError, NestedTooDeepError):
         return ""
     if not isinstance(body, dict):
         return ""

@@ -39,6 +39,7 @@ import ijson
 from lxml import etree
 
 from tap_common.errors import VendorDataError
+from tap_common.http import decode_json
 
 # --- vendor names --------------------------------------------------------------------
 
@@ -260,7 +261,7 @@ def parse_envelope(content: bytes) -> Envelope:
         raise VendorDataError("the response is an HTML page, not an API answer")
     if fmt == "json":
         try:
-            tree = json.loads(content)
+            tree = decode_json(content)  # nested too deep: NestedTooDeepError, a VendorDataError
         except ValueError:
             raise VendorDataError("the response is not valid JSON") from None
         root = tree.get("convey_api", tree) if isinstance(tree, dict) else {}

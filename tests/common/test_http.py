@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import threading
 import time
 import typing as t
@@ -11,16 +12,30 @@ import pytest
 import requests
 
 from tap_cast.tap import TapCast
-from tap_common.http import CrossHostRedirectError, VendorSession, new_session
+from tap_common import http
+from tap_common.http import (
+    CrossHostRedirectError,
+    NestedTooDeepError,
+    ResponseTooLargeError,
+    VendorSession,
+    new_session,
+)
 from tap_rev_webcast.tap import TapRevWebcast
 from tap_webcasts.tap import TapWebcasts
 
 
 class Handler(BaseHTTPRequestHandler):
     """/same -> 307 to this host's /ok; /other -> 307 to the other hostname of this
-    machine; /drip -> 40 bytes, one every 0.05 s; /ok -> a short body."""
+    machine; /drip -> 40 bytes, one every 0.05 s; /ok -> a short body; /trickle/<how> ->
+    200 bytes, one every 0.02 s (4 s in all): framed by Content-Length, as one chunk, or
+    the whole answer (status line and headers too) that slowly."""
 
+    protocol_version = "HTTP/1.1"  # keep-alive: a pooled connection serves the next request
     seen: t.ClassVar[list[tuple[str, str, bytes]]] = []
+    #: Per /trickle request: whether its last byte went out before the client hung up.
+    trickled: t.ClassVar[list[bool]] = []
+    #: The client ports that connected: how many connections the client opened.
+    ports: t.ClassVar[set[int]] = set()
 
     def log_message(self, *args: t.Any) -> None:
         pass
@@ -37,6 +52,13 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(b"ok")
 
     def do_GET(self) -> None:
+        self.ports.add(self.client_address[1])
+        if self.path.startswith("/trickle/"):
+            self.trickle(self.path.removeprefix("/trickle/"))
+            return
+        if self.path == "/trickle-fast":
+            self.reply(b"y" * 200)
+            return
         if self.path != "/drip":
             self.reply(b"ok")
             return
@@ -47,6 +69,26 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"x")
             self.wfile.flush()
             time.sleep(0.05)
+
+    def trickle(self, how: str) -> None:
+        body = b"x" * 200
+        head = b"HTTP/1.1 200 OK\r\n"
+        if how == "chunk":
+            head += b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % len(body)
+        else:
+            head += b"Content-Length: %d\r\n\r\n" % len(body)
+        slow = head + body if how == "head" else body
+        self.close_connection = True
+        try:
+            if how != "head":
+                self.wfile.write(head)
+            for byte in slow:
+                time.sleep(0.02)
+                self.wfile.write(bytes([byte]))
+            self.wfile.write(b"\r\n0\r\n\r\n" if how == "chunk" else b"")
+            self.trickled.append(True)
+        except OSError:
+            self.trickled.append(False)
 
     def redirect(self, location: str) -> None:
         self.send_response(307)
@@ -64,6 +106,8 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> t.Iterator[str]:
     Handler.seen = []
+    Handler.trickled = []
+    Handler.ports = set()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -109,3 +153,43 @@ def test_every_request_of_every_tap_goes_through_the_vendor_session():
             assert isinstance(stream.requests_session, VendorSession), stream.name
     assert isinstance(taps[1].run.authenticator._http, VendorSession)
     assert isinstance(taps[2].run.authenticator.session, VendorSession)
+
+
+@pytest.mark.parametrize("how", ["length", "chunk", "head"])
+def test_the_deadline_holds_at_any_trickle_rate(server, how):
+    """Each byte well within any per-read timeout: the read is cut at the deadline, not
+    when a read buffer fills or the body ends (the server sees the client hang up)."""
+    with pytest.raises(requests.exceptions.ReadTimeout, match=r"within 0\.3 s"):
+        new_session().get(f"{server}/trickle/{how}", timeout=0.3)
+    for _ in range(500):  # the server notices the hang-up at its next write
+        if Handler.trickled:
+            break
+        time.sleep(0.02)
+    assert Handler.trickled == [False], "the whole trickled answer was read"
+
+
+def test_a_request_that_ended_keeps_its_connection_past_its_deadline(server):
+    """The watchdog never shuts a pooled connection whose request already ended."""
+    session = new_session()
+    assert session.get(f"{server}/ok", timeout=0.2).content == b"ok"
+    time.sleep(0.4)  # past the first request's deadline
+    assert session.get(f"{server}/ok", timeout=5).content == b"ok"
+    assert len(Handler.ports) == 1
+
+
+def test_a_body_past_the_bound_stops_reading_and_one_within_it_is_read(server, monkeypatch):
+    monkeypatch.setattr(http, "MAX_BODY_BYTES", 199)
+    with pytest.raises(ResponseTooLargeError, match="holds more than") as caught:
+        new_session().get(f"{server}/trickle-fast", timeout=5)
+    assert "\n" not in str(caught.value)
+    monkeypatch.setattr(http, "MAX_BODY_BYTES", 200)
+    assert len(new_session().get(f"{server}/trickle-fast", timeout=5).content) == 200
+
+
+def test_json_nested_too_deep_is_one_clear_error_and_shallow_json_is_read():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(NestedTooDeepError, match="nested deeper than the parser can follow"):
+        http.decode_json(deep)
+    assert http.decode_json(b'{"a": [1.5, NaN]}')["a"][0] == decimal.Decimal("1.5")
+    with pytest.raises(ValueError):
+        http.decode_json(b"<html>")
