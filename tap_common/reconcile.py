@@ -63,11 +63,13 @@ class _Pass:
     pages: int = 0
     first_total: int | None = None
     total: int | None = None  # the total on this pass's latest page that had one
+    #: The first total of this pass that differed from the one before it, if any.
+    moved_to: int | None = None
     fingerprints: set[int] = field(default_factory=set)
 
     @property
     def changed(self) -> bool:
-        return self.first_total is not None and self.total != self.first_total
+        return self.moved_to is not None
 
 
 @dataclass
@@ -145,6 +147,8 @@ class PartitionRead:
         if total is not None:
             if now.first_total is None:
                 now.first_total = total
+            elif total != now.total and now.moved_to is None:
+                now.moved_to = total
             now.total = total
         fingerprint = hash(repr(rows)) if rows else None
         if fingerprint is not None and fingerprint in now.fingerprints:
@@ -191,7 +195,7 @@ class PartitionRead:
                 raise IncompleteReadError(
                     f"{self.where}: {self.vendor}'s {self.total_name} changed while the "
                     f"partition was read, in each of {self.verdicts} reads (last from "
-                    f"{now.first_total} to {now.total}). The run stops so that no bookmark "
+                    f"{now.first_total} to {now.moved_to}). The run stops so that no bookmark "
                     "passes rows that moved between pages; run again later."
                 )
             self.logger.warning(
@@ -202,7 +206,7 @@ class PartitionRead:
                 self.vendor,
                 self.total_name,
                 now.first_total,
-                now.total,
+                now.moved_to,
                 partition_label(self.context),
             )
             return self._begin_pass()
@@ -241,6 +245,12 @@ class PartitionRead:
             self.unit,
         )
         return self._begin_pass()
+
+    def whole_pass(self, rows: int, total: int | None) -> bool:
+        """A pass counted whole before any of its rows went on (a report file checked
+        first): ``finish_pass`` with its numbers."""
+        self.current.rows, self.current.first_total, self.current.total = rows, total, total
+        return self.finish_pass()
 
     def _reads_text(self, last: int) -> str:
         return ", then ".join(str(n) for n in [*self.reads, last])

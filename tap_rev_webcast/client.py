@@ -19,8 +19,9 @@ from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_common.answers import Answer, Body, Means
-from tap_common.errors import IncompleteReadError, VendorDataError, partition_label
+from tap_common.errors import VendorDataError, partition_label
 from tap_common.http import NestedTooDeepError, decode_json
+from tap_common.reconcile import PartitionRead
 from tap_common.records import envelope_keys, split_unmapped, utc_iso
 from tap_common.retry import RetryPolicy, retry_after_seconds
 from tap_common.run import VendorRun
@@ -508,9 +509,16 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
       answers hand out a scroll id that no longer works on their last page);
     - a page after the first is lost (:class:`LostPage`): scroll ids are forward only, so
       retrying one could skip a page; at most ``lost_page_restarts`` times;
-    - the scroll ends with fewer rows than the total: once, then IncompleteReadError.
+    - the scroll ends and the reconciled read (``partition_read``, tap_common/reconcile.py)
+      says to read it again: a total that moved between pages, or one the rows disagree
+      with (two complete reads that agree are kept).
 
-    Without it (real-time attendees, a live snapshot), a 400 just ends the scroll.
+    Every page is checked before its rows go on (``check_page``): a page that repeats an
+    earlier one of the pass (a scroll id that returns the same rows, ids that go round)
+    ends the scroll once the total is reached, and otherwise stops the read in one line.
+
+    Without ``restart_on_expiry`` (real-time attendees, a live snapshot), a 400 just ends
+    the scroll and the rows are not reconciled.
     """
 
     def __init__(
@@ -520,6 +528,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         total_key: str,
         *,
         restart_on_expiry: bool,
+        partition_read: PartitionRead,
         lost_page_restarts: int = MAX_SCROLL_RESTARTS,
     ) -> None:
         super().__init__(ScrollToken(None, 0))
@@ -527,14 +536,33 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         self.items_key = items_key
         self.total_key = total_key
         self.restart_on_expiry = restart_on_expiry
+        self.partition_read = partition_read
         self.lost_page_restarts = lost_page_restarts
-        self.read = 0  # rows of this pass over the report
-        self.total: int | None = None  # the total of this pass's last page, if Rev gave one
         self.restarts = 0  # passes begun again, whatever the cause
         self.expiries = 0
         self.lost_pages = 0
-        self.rereads = 0
         self._decided: tuple[requests.Response, str] | None = None
+        self._repeated = False  # the page just checked repeated an earlier one
+
+    @property
+    def read(self) -> int:
+        """Rows of this pass over the report."""
+        return self.partition_read.current.rows
+
+    @property
+    def total(self) -> int | None:
+        """The total of this pass's latest page that had one."""
+        return self.partition_read.current.total
+
+    def check_page(self, body: t.Any, rows: list[dict]) -> bool:
+        """Before a page's rows go on: False when it repeats an earlier page of this pass
+        and ends the scroll (its rows are dropped); raises when paging does not advance."""
+        total = body.get(self.total_key) if isinstance(body, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            total = None
+        where = f"scroll page {self.current_value.page + 1}"
+        self._repeated = not self.partition_read.page(rows, total, where=where)
+        return not self._repeated
 
     @property
     def where(self) -> str:
@@ -563,7 +591,6 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         if self.outcome(response) == NEXT:
             return ScrollToken(str(self.stream.parsed_body(response)["scrollId"]), page)
         self.restarts += 1
-        self.read, self.total = 0, None
         return ScrollToken(None, page)
 
     def outcome(self, response: requests.Response) -> str:
@@ -576,8 +603,8 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         if isinstance(response, LostPage):
             return self._restart_after_lost_page(response)
         if self.scroll_expired(response):
-            if self.reached_total():
-                return END  # the last page's scroll id was already dead
+            if self.reached_total():  # the last page's scroll id was already dead
+                return self._reconcile() if self.restart_on_expiry else END
             return (
                 self._restart_after_expiry(response)
                 if self.restart_on_expiry
@@ -589,51 +616,13 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         # A bare list (comments as documented) is one whole page without a scroll id.
         page = body if isinstance(body, dict) else {self.items_key: body}
         items = page.get(self.items_key) or []
-        self.read += len(items)
-        total = page.get(self.total_key)
-        if isinstance(total, int) and not isinstance(total, bool):
-            self.total = total
-        if items and page.get("scrollId"):
+        if items and page.get("scrollId") and not self._repeated:
             return NEXT
         return self._reconcile() if self.restart_on_expiry else END
 
     def _reconcile(self) -> str:
-        """The scroll has ended: compare the rows read with Rev's total."""
-        total, read = self.total, self.read
-        if total is None or read == total:
-            return END
-        if read > total:
-            self.stream.logger.warning(
-                "%s: Rev's %s says %d for %s, but the scroll served %d %s; all were read.",
-                self.stream.name,
-                self.total_key,
-                total,
-                self.where,
-                read,
-                self.items_key,
-            )
-            return END
-        if self.rereads == 0:
-            self.rereads += 1
-            self.stream.logger.warning(
-                "%s: the scroll of %s ended after %d %s, but Rev's %s says %d; reading the "
-                "report again from its first page. Rows already emitted are not emitted again.",
-                self.stream.name,
-                self.where,
-                read,
-                self.items_key,
-                self.total_key,
-                total,
-            )
-            return RESTART
-        raise IncompleteReadError.shortfall(
-            self.stream.name,
-            self.stream.partition,
-            vendor="Rev",
-            says=f"{total} {self.items_key} ({self.total_key})",
-            read=read,
-            unit=self.items_key,
-        )
+        """The scroll has ended: the reconciled read says whether to read it again."""
+        return RESTART if self.partition_read.finish_pass() else END
 
     def _end(self, response: requests.Response) -> str:
         """A snapshot whose scroll id expired before its end: it ends with what was read."""
@@ -667,6 +656,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             self.expiries,
             MAX_SCROLL_RESTARTS,
         )
+        self.partition_read.restart()
         return RESTART
 
     def _restart_after_lost_page(self, response: LostPage) -> str:
@@ -691,4 +681,5 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             self.lost_pages,
             self.lost_page_restarts,
         )
+        self.partition_read.restart()
         return RESTART

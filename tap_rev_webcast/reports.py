@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing_extensions import override
 
 from tap_common.errors import describe_exception
+from tap_common.reconcile import PartitionRead, context_key, partition_read
 from tap_common.records import surrogate_key
 from tap_common.stream import RETRIED_ERRORS
 from tap_rev_webcast.client import (
@@ -25,6 +26,8 @@ from tap_rev_webcast.client import (
 )
 
 if t.TYPE_CHECKING:
+    from collections.abc import Hashable
+
     import requests
     from singer_sdk.helpers.types import Context
 
@@ -53,7 +56,6 @@ SESSION_KEY_FIELDS = (
     "browser",
     "entered_date",
 )
-_READ_IN = "_rev_read_in"  # which pass over a restarted report a session row comes from
 
 
 class ReportStream(RevStream):
@@ -138,9 +140,10 @@ class SessionKeys:
 class ScrolledReportStream(ReportStream):
     """A report read with a forward-only ``scrollId`` (ScrollPaginator, restart_on_expiry).
 
-    Each worker thread scrolls its own report. A report read again from its first page
-    (expired scroll id, lost page, short of its total) is deduplicated by the stream's
-    ``to_record``; ``read_in`` says which pass a row comes from.
+    Each worker thread scrolls its own report, and each report is one reconciled read
+    (tap_common/reconcile.py). A report read again from its first page (expired scroll id,
+    lost page, a total that moved or disagrees) is deduplicated by the stream's
+    ``to_record``, which asks the read which pass each row comes from.
     """
 
     #: Key of the rows and of the total in a page; the total may be absent.
@@ -149,6 +152,16 @@ class ScrolledReportStream(ReportStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._scrolls = threading.local()  # each worker thread scrolls its own report
+        #: The reads of the reports prepared and not yet written, by context.
+        self.reads: dict[Hashable, PartitionRead] = {}
+
+    @override
+    def prepare_partition(self, context: Context | None) -> None:
+        # Main thread, before the report's first request (possibly ahead of its turn).
+        assert self.records_key is not None
+        self.reads[context_key(context)] = partition_read(
+            self, context, unit=self.records_key, total_name=self.total_key
+        )
 
     @override
     def get_new_paginator(self) -> ScrollPaginator:
@@ -158,6 +171,7 @@ class ScrolledReportStream(ReportStream):
             self.records_key,
             self.total_key,
             restart_on_expiry=True,
+            partition_read=self.reads[context_key(self.partition)],
             lost_page_restarts=int(self.config.get("max_retries", 5)),
         )
         return self.scroll
@@ -209,17 +223,16 @@ class ScrolledReportStream(ReportStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         self.emitted: set[tuple] = set()  # main thread, one report at a time
         yield from super().get_records(context)
+        self.reads.pop(context_key(context), None)
 
     @override
     def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        rows = super().records_from_body(body)
-        for row in rows:
-            row[_READ_IN] = self.scroll.restarts
-        return rows
+        rows = list(super().records_from_body(body))
+        return rows if self.scroll.check_page(body, rows) else []
 
     @override
     def to_record(self, row: dict, context: Context | None) -> dict | None:
-        scan_pass = row.pop(_READ_IN, 0)
+        scan_pass = self.reads[context_key(context)].pass_of_next_row()
         record = super().to_record(row, context)
         assert record is not None
         return self.first_read(record, scan_pass)

@@ -19,6 +19,7 @@ from typing_extensions import override
 
 from tap_common.answers import Answer, Means
 from tap_common.errors import VendorDataError, partition_label
+from tap_common.reconcile import partition_read
 from tap_common.records import parse_timestamp
 from tap_common.schema import (
     boolean_property,
@@ -38,6 +39,7 @@ from tap_rev_webcast.client import (
     ScrollPaginator,
     ScrollToken,
     WebcastState,
+    snake_keys,
 )
 from tap_rev_webcast.reports import (
     COMPLETED,
@@ -71,7 +73,6 @@ PUBLIC = "Public"
 WITHHELD = {"password": None, "rtmp": "key", "secondary_rtmp": "key", "zoom": "meeting_password"}
 #: The key that carries a poll's answers from poll_results to poll_answers.
 POLL_ANSWERS = "poll_answers"
-_STATUS = "_rev_status"  # the /status answer, carried with a webcast row to to_record
 
 
 UNMAPPED = unmapped_fields_property(
@@ -236,7 +237,7 @@ class RevWebcastsStream(RevStream):
             if status is None:
                 del rows[webcast_id]  # deleted after it was listed (warned)
                 continue
-            row[_STATUS] = status
+            self.statuses[webcast_id] = status  # for prepare_fields, in this thread
             # Filled before any report is requested: report workers read it.
             self.run.webcasts[webcast_id] = WebcastState.of(status, row)
             contexts += [{"webcast_id": webcast_id, "run_number": n} for n in self.run_numbers]
@@ -250,6 +251,11 @@ class RevWebcastsStream(RevStream):
             # The SDK asks for the next row once this one's report streams are synced.
             if bookmark is not None and bookmark.done(webcast_id):
                 self.commit_state()
+
+    @functools.cached_property
+    def statuses(self) -> dict[str, dict]:
+        """Each listed webcast's GET .../status answer, by id, until its row is mapped."""
+        return {}
 
     def report_bookmark(self) -> ReportBookmark:
         """The bookmark in this stream's state, for the report streams this run reads."""
@@ -323,7 +329,7 @@ class RevWebcastsStream(RevStream):
 
     @override
     def prepare_fields(self, fields: dict, context: Context | None) -> dict:
-        status = fields.pop(_STATUS)
+        status = snake_keys(self.statuses.pop(fields["id"]))
         for column, nested in WITHHELD.items():
             if nested is None:
                 fields.pop(column, None)
@@ -602,7 +608,12 @@ class RealtimeAttendeesStream(ReportStream):
 
     @override
     def get_new_paginator(self) -> ScrollPaginator:
-        self.scroll = ScrollPaginator(self, "attendees", "total", restart_on_expiry=False)
+        # A live snapshot: its pages are checked (a scroll that does not advance stops), its
+        # rows never reconciled with the total (attendees come and go while it is read).
+        read = partition_read(self, self.partition, unit="attendees", total_name="total")
+        self.scroll = ScrollPaginator(
+            self, "attendees", "total", restart_on_expiry=False, partition_read=read
+        )
         return self.scroll
 
     @override
@@ -632,7 +643,9 @@ class RealtimeAttendeesStream(ReportStream):
                 "incomplete.",
                 partition_label(self.partition),
             )
-        return super().records_from_body(body)
+        rows = list(super().records_from_body(body))
+        scroll = self.scroll
+        return rows if scroll is None or scroll.check_page(body, rows) else []
 
 
 class CommentsStream(ScrolledReportStream):

@@ -18,7 +18,8 @@ from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_common.answers import SAMPLE_BYTES
-from tap_common.errors import IncompleteReadError, VendorDataError
+from tap_common.errors import VendorDataError
+from tap_common.reconcile import partition_read
 from tap_common.records import split_unmapped, surrogate_key, utc_iso
 from tap_common.schema import unmapped_fields_property
 from tap_webcasts import parsers
@@ -218,7 +219,16 @@ class AudienceReportStream(WebcastsStream):
             return
         reports = self.run.report_files
         self.share_session()  # its downloads may run in the report workers
-        shortfalls = 0
+        # The XML report's count is a complete read of the same report: a CSV read that
+        # disagrees with it is read again, never kept (tap_common/reconcile.py).
+        read = partition_read(
+            self,
+            context,
+            unit="registrants",
+            total_name="XML report's count",
+            max_passes=self.backoff_max_tries(),
+            trust_total=True,
+        )
         again = False
         while True:
             try:
@@ -238,8 +248,7 @@ class AudienceReportStream(WebcastsStream):
                 if self.skip_refused(ei, exc, used=reports.sessions.get(path)):
                     return
             except parsers.Shortfall as exc:
-                shortfalls += 1
-                self.after_shortfall(context, exc, shortfalls)
+                read.whole_pass(exc.read, exc.expected)  # the last one raises
             except VendorDataError as exc:
                 msg = f"the audience report of event {ei}: {exc}"
                 raise VendorDataError(msg) from None
@@ -259,19 +268,6 @@ class AudienceReportStream(WebcastsStream):
             return True
         self.renew_session_once(exc, used)  # the second failure raises
         return False
-
-    def after_shortfall(self, context: Context, exc: parsers.Shortfall, shortfalls: int) -> None:
-        """A CSV report short of its XML count: read both again, at most max_retries times."""
-        if shortfalls >= self.backoff_max_tries():
-            raise IncompleteReadError.shortfall(
-                self.name,
-                context,
-                vendor=self.vendor_name,
-                says=f"{exc.expected} registrants (its XML report of the same window)",
-                read=exc.read,
-                unit="registrants in the CSV report sent without a length",
-            )
-        self.logger.warning("%s: event %s: %s; reading both again.", self.name, context["ei"], exc)
 
     def vanished(self, ei: int, exc: parsers.ReportError) -> bool:
         """Whether event ``ei``, refused again after a fresh login, has left the event list:

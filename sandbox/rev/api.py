@@ -64,6 +64,7 @@ class _Scroll:
     issued_at: float
     request: dict[str, Any] = field(default_factory=dict)  # realtime search parameters
     scroll_id: str = ""  # the id this scroll was last handed out under
+    ids: dict[int, str] = field(default_factory=dict)  # offset -> id ("cycle" scrolls)
 
 
 @dataclass
@@ -128,6 +129,11 @@ class RevAPI:
         is not Public (undocumented): "bad_request" (default; ASSUMPTION: the {code,
         detail} 400 Rev uses for requests it refuses), "empty" (200 without guests),
         "forbidden" (403) or "not_found" (404).
+      * ``scroll_stuck``: None (default), "same" or "cycle": every scroll (reports,
+        comments, registrations, real-time attendees) stops advancing after its first
+        page. "same": the scroll id a page hands out is the one it was asked with, and it
+        answers the same page again; "cycle": the last page hands out the second page's
+        scroll id again, so the ids go round (A, B, A, B, ...) and so do their pages.
       * ``field_names``: "openapi" (default) or "js_client": the names in Vbrick's JS
         client types where they differ from the OpenAPI: /status ``eventTitle``, sessions'
         ``multicastErrorsPerAttendees``, categories' ``fullpath``, and list items with
@@ -162,6 +168,7 @@ class RevAPI:
         self.registrations_max_size = REGISTRATIONS_MAX_SIZE
         self.registrations_non_public = "bad_request"
         self.field_names = "openapi"
+        self.scroll_stuck: str | None = None
         self.logoffs: list[str] = []  # "token" or "user" per logoff answered
         self.calls: list[ApiCall] = []
         self.tokens: dict[str, float] = {}  # token -> expiry
@@ -544,6 +551,8 @@ class RevAPI:
         """
         end = scroll.offset + served
         last_page = self.last_page if counted or self.last_page != "count" else "empty_page"
+        if self.scroll_stuck and scroll.scroll_id and served:
+            return self._stuck_page(body, scroll, end, total, now)
         if end < total:
             scroll.offset, scroll.issued_at = end, now
             body["scrollId"] = self._new_scroll(scroll)
@@ -556,6 +565,31 @@ class RevAPI:
             body["scrollId"] = f"scr_{self._rng.getrandbits(96):024x}"  # already dead
         else:
             body["scrollId"] = None
+        return body
+
+    def _stuck_page(
+        self, body: dict[str, Any], scroll: _Scroll, end: int, total: int, now: float
+    ) -> dict[str, Any]:
+        """A page after the first of a scroll that does not advance (``scroll_stuck``).
+
+        ASSUMPTION: no documented behaviour; it models a server whose scroll cursor is
+        lost or reset (an Elasticsearch-style scroll id that keeps its position), which
+        clients must survive without reading forever.
+        """
+        scroll.issued_at = now
+        if self.scroll_stuck == "same":
+            self._scrolls[scroll.scroll_id] = scroll  # the cursor stays on this page
+            body["scrollId"] = scroll.scroll_id
+            return body
+        scroll.ids.setdefault(scroll.offset, scroll.scroll_id)
+        if end < total and end not in scroll.ids:
+            scroll.offset = end
+            scroll.ids[end] = scroll.scroll_id = f"scr_{self._rng.getrandbits(96):024x}"
+        else:  # back to the second page, under its id
+            scroll.offset = min(scroll.ids)
+            scroll.scroll_id = scroll.ids[scroll.offset]
+        self._scrolls[scroll.scroll_id] = scroll
+        body["scrollId"] = scroll.scroll_id
         return body
 
     # ------------------------------------------------------------------ reports

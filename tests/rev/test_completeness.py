@@ -17,7 +17,6 @@ from urllib.parse import quote
 import pytest
 
 from sandbox import SandboxServer
-from tap_common.errors import IncompleteReadError
 from tap_common.records import parse_timestamp
 from tap_rev_webcast.tap import TapRevWebcast
 from tests.helpers import (
@@ -37,6 +36,14 @@ from tests.helpers import (
 
 REPORT = "/post-event-report"
 BIG = 1230  # sessions of the one multi-page report: pages of 500, 500 and 230
+
+
+def failure_line(error: BaseException | None, stream: str) -> str:
+    """The one line of the run's error that names ``stream`` (one line per failed
+    partition, whatever else the error says)."""
+    lines = [line for line in str(error).splitlines() if f"stream '{stream}'" in line]
+    assert len(lines) == 1, str(error)
+    return lines[0]
 
 
 @pytest.fixture
@@ -109,11 +116,12 @@ def scroll_ids_requested(rev: Rev) -> Counter:
 
 @pytest.mark.parametrize("offset", [-300, -1000, -BIG])
 def test_a_total_that_understates_never_ends_a_scroll_that_offers_more(rev: Rev, offset, caplog):
-    """Before: the scroll ended once the rows read reached totalSessions (1000 of 1230)."""
+    """Before: the scroll ended once the rows read reached totalSessions (1000 of 1230).
+    Each report is read twice (the total disagrees); the reads agree, so all are kept."""
     rev.api.total_sessions_offset = offset
     result = run(rev)
     assert_every_session_once(rev, result)
-    assert f"served {BIG} sessions; all were read" in caplog.text
+    assert f"two complete reads found {BIG} sessions each; the rows are kept" in caplog.text
 
 
 def test_a_scroll_that_ends_short_once_is_read_again_without_duplicates(rev: Rev, caplog):
@@ -131,7 +139,10 @@ def test_a_scroll_that_ends_short_once_is_read_again_without_duplicates(rev: Rev
     rev.server.hooks.append(end_after_the_second_page)
     result = run(rev)
     assert_every_session_once(rev, result)
-    assert f"ended after 1000 sessions, but Rev's totalSessions says {BIG}" in caplog.text
+    assert (
+        f"Rev's totalSessions says {BIG} for webcast_id={webcast_id} run_number=0, but the "
+        "read found 1000 sessions; reading it again" in caplog.text
+    )
     first_pages = [
         c
         for c in rev.api.calls
@@ -140,26 +151,137 @@ def test_a_scroll_that_ends_short_once_is_read_again_without_duplicates(rev: Rev
     assert len([c for c in first_pages if c.query["runNumber"] == ["0"]]) == 2
 
 
-def test_a_total_that_stays_above_the_rows_stops_with_numbers(rev: Rev):
+def test_a_total_that_stays_above_the_rows_keeps_two_reads_that_agree(rev: Rev, caplog):
+    """Before: the run stopped on the first report (and every later run would too); now
+    each report is read twice, kept, warned about and listed in the stream's summary."""
     rev.api.total_sessions_offset = 100
+    result = run(rev)
+    assert_every_session_once(rev, result)
+    reports = {
+        (w.id, n): sessions
+        for w in rev.dataset.webcasts
+        if w.completed
+        for n, sessions in w.runs.items()
+    }
+    for (webcast_id, run_number), sessions in reports.items():
+        assert (
+            f"webcast_id={webcast_id} run_number={run_number} (total {sessions + 100}, "
+            f"read {sessions} twice)" in caplog.text
+        )
+    assert f"attendee_sessions: {len(reports)} partitions kept although" in caplog.text
+
+
+def test_reads_that_disagree_with_each_other_stop_with_the_numbers(rev: Rev):
+    """Each pass over the big report serves one session fewer on its last page, none the
+    total: three reads, then one line naming them."""
+    webcast_id = big_webcast(rev)
+    first_pages: list[int] = []
+
+    def drop_sessions(request, response):
+        if not (request.path.endswith(REPORT) and webcast_id in request.path):
+            return
+        if request.query["runNumber"] != ["0"]:
+            return
+        if "scrollId" not in request.query:
+            first_pages.append(1)
+            return
+        body = json.loads(response.body)
+        if body["scrollId"] is None:  # the last page
+            body["sessions"] = body["sessions"][: -len(first_pages)]
+            response.body = json.dumps(body).encode()
+
+    rev.server.hooks.append(drop_sessions)
     result = run(rev, expect_error=True)
-    assert isinstance(result.error, IncompleteReadError)
-    message = str(result.error)
-    assert "\n" not in message
-    match = re.search(
-        r"stream 'attendee_sessions' webcast_id=(\S+) run_number=(\d+): Rev says it holds "
-        r"(\d+) sessions \(totalSessions\), but (\d+) sessions were read, also after reading it again",
-        message,
+    message = failure_line(result.error, "attendee_sessions")
+    assert f"stream 'attendee_sessions' webcast_id={webcast_id} run_number=0: " in message
+    assert (
+        f"Rev's totalSessions says {BIG} sessions; 3 complete reads found {BIG - 1}, then "
+        f"{BIG - 2}, then {BIG - 3}, no two in a row alike" in message
     )
-    assert match, message
-    webcast_id, run_number, says, read = match.groups()
-    webcast = rev.dataset.webcast(webcast_id)
-    assert webcast is not None
-    assert int(read) == webcast.runs[int(run_number)]
-    assert int(says) == int(read) + 100
+    assert len(first_pages) == 3
     rows = result.records("attendee_sessions")
-    assert len({r["session_key"] for r in rows}) == len(rows)  # the re-read emitted none twice
+    assert len({r["session_key"] for r in rows}) == len(rows)
     assert_no_report_bookmark(result)
+
+
+def test_a_total_that_moves_between_pages_makes_the_report_read_again(rev: Rev, caplog):
+    """Sessions deleted while the report is scrolled (the total drops on page 2): the pass
+    is not trusted, and the report is read again, each session once."""
+    webcast_id = big_webcast(rev)
+    moved: list[int] = []
+
+    def total_moves_once(request, response):
+        later = "scrollId" in request.query and webcast_id in request.path
+        if request.path.endswith(REPORT) and later and not moved:
+            moved.append(1)
+            body = json.loads(response.body)
+            body["totalSessions"] -= 7
+            response.body = json.dumps(body).encode()
+
+    rev.server.hooks.append(total_moves_once)
+    result = run(rev)
+    assert_every_session_once(rev, result)
+    assert f"Rev's totalSessions went from {BIG} to {BIG - 7} while webcast_id={webcast_id}" in (
+        caplog.text
+    )
+
+
+# --- class 1: scrolls that do not advance ---------------------------------------------------
+
+
+def asked_for_the_big_report(rev: Rev) -> int:
+    webcast_id = big_webcast(rev)
+    return sum(
+        1
+        for c in rev.api.calls
+        if webcast_id in c.path and c.path.endswith(REPORT) and c.query["runNumber"] == ["0"]
+    )
+
+
+def test_a_scroll_id_that_answers_the_same_page_again_stops_in_one_line(rev: Rev):
+    """Before: a scroll id that kept answering the same 500 sessions made the tap emit them
+    again and again (the n-th repeat of a session gets its own key): 195,400 rows for a
+    500-session report. Now the read stops at the first page seen twice."""
+    webcast_id = big_webcast(rev)
+    rev.api.scroll_stuck = "same"
+    result = run(rev, expect_error=True)
+    message = failure_line(result.error, "attendee_sessions")
+    assert message.startswith(
+        f"stream 'attendee_sessions' webcast_id={webcast_id} run_number=0: Rev answered "
+        "scroll page 3 with the same sessions as an earlier page: paging does not advance "
+        f"(1000 sessions read in 3 requests; Rev's totalSessions says {BIG})"
+    )
+    assert asked_for_the_big_report(rev) == 3
+    rows = result.records("attendee_sessions")
+    assert len({r["session_key"] for r in rows}) == len(rows)
+    assert len([r for r in rows if r["webcast_id"] == webcast_id and r["run_number"] == 0]) <= BIG
+    assert_no_report_bookmark(result)
+
+
+def test_scroll_ids_that_go_round_after_the_last_page_end_the_report(rev: Rev):
+    """The last page hands out the second page's id again (A, B, A, ...): the page it
+    answers repeats one already read, all sessions are read, so the report ends there."""
+    rev.api.scroll_stuck = "cycle"
+    result = run(rev)
+    assert_every_session_once(rev, result)
+    assert asked_for_the_big_report(rev) == 4
+
+
+def test_registrations_whose_scroll_does_not_advance_stop_in_one_line(rev: Rev):
+    """Registrations have no total. Before: the tap read them until the server gave up."""
+    rev.api.registrations_max_size = 3  # pages of 3: the list of 10 is scrolled
+    rev.api.scroll_stuck = "same"
+    result = run(rev, "registrations", expect_error=True)
+    message = failure_line(result.error, "registrations")
+    assert re.search(
+        r"stream 'registrations' webcast_id=\S+ run_number=0: Rev answered scroll page 3 with "
+        r"the same guestUsers as an earlier page: paging does not advance \(\d+ guestUsers "
+        r"read in 3 requests\)",
+        message,
+    ), message
+    assert len(rev.api.calls) < 100  # bounded
+    rows = result.records("registrations")
+    assert len({(r["webcast_id"], r["registration_id"]) for r in rows}) == len(rows)
 
 
 # --- class 5: forward-only scrolls --------------------------------------------------------
