@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import typing as t
 
 import pytest
@@ -60,8 +61,9 @@ def comparable(value: t.Any, prop: dict, *, landed: bool) -> t.Any:
     form = kind(prop)
     if form == "date-time":
         instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        # TIMESTAMP_NTZ holds the UTC wall time; the tap always writes an offset.
-        return instant.replace(tzinfo=dt.timezone.utc) if landed else instant
+        # TIMESTAMP_NTZ holds the UTC wall time (the tap always writes an offset);
+        # TIMESTAMP_TZ and _LTZ come back with one.
+        return instant.replace(tzinfo=dt.timezone.utc) if instant.tzinfo is None else instant
     if form == "json":
         return json.loads(value) if landed else value
     if form == "number":
@@ -110,6 +112,56 @@ def assert_landed_exactly(run: TapRun, tables: dict[str, dict]) -> None:
         assert rows == expected(run, stream), stream
 
 
+#: The column type target-snowflake 0.20.4 creates for each kind of SCHEMA property: in its
+#: CREATE TABLE statement, and as information_schema reports it (DECIMAL is NUMBER(38,0)).
+COLUMN_TYPES = {
+    "json": ("VARIANT", "VARIANT"),  # objects, arrays, and arrays without declared items
+    "integer": ("DECIMAL", "NUMBER(38,0)"),
+    "number": ("FLOAT", "FLOAT"),  # FLOAT is a double in Snowflake
+    "boolean": ("BOOLEAN", "BOOLEAN"),
+    "string": ("VARCHAR", "TEXT"),
+}
+DDL_COLUMN = re.compile(r"^\s+(?P<name>[a-z0-9_]+) (?P<type>[A-Z_]+)", re.M)
+
+
+def created_types(statements: list[str]) -> dict[str, dict[str, str]]:
+    """``{TABLE: {column: type}}`` from the loader's CREATE TABLE statements, names as sent."""
+    tables = {}
+    for statement in statements:
+        if match := re.match(r'CREATE TABLE "[A-Z_]+"\."(?P<table>[A-Z_]+)" \(', statement):
+            tables[match["table"]] = dict(DDL_COLUMN.findall(statement))
+    return tables
+
+
+def assert_column_types(
+    run: TapRun, tables: dict[str, dict], statements: list[str], timestamp_type: str
+) -> None:
+    """Every column has the type the loader's mapping gives its SCHEMA property, in the DDL
+    it sent (lower-case unquoted names, which Snowflake stores upper-cased) and as created."""
+    kinds = {**COLUMN_TYPES, "date-time": (timestamp_type, timestamp_type)}
+    created = created_types(statements)
+    for stream, message in schemas(run).items():
+        props = message["schema"]["properties"]
+        assert created[stream.upper()] == {
+            **{name: kinds[kind(prop)][0] for name, prop in props.items()},
+            **{name: kinds[sdc_kind][0] for name, sdc_kind in SDC_COLUMNS.items()},
+        }, stream
+        columns = tables[stream.upper()]["columns"]
+        assert {n: c for n, c in columns.items() if not n.startswith("_SDC_")} == {
+            name.upper(): kinds[kind(prop)][1] for name, prop in props.items()
+        }, stream
+
+
+#: The metadata columns (add_record_metadata, on by default) and their kinds.
+SDC_COLUMNS = {
+    **dict.fromkeys(
+        ["_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at"],
+        "date-time",
+    ),
+    **dict.fromkeys(["_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at"], "integer"),
+}
+
+
 def counts(tables: dict[str, dict]) -> dict[str, int]:
     return {name.lower(): len(table["rows"]) for name, table in tables.items()}
 
@@ -142,6 +194,7 @@ def test_cast_lands_every_stream_and_a_second_run_upserts(snowflake: FakeSnowfla
         load = snowflake.load(first.stdout, default_target_schema="TAP_CAST")
         tables = snowflake.dump("TAP_CAST")
         assert_landed_exactly(first, tables)
+        assert_column_types(first, tables, load.statements, "TIMESTAMP_NTZ")
         truth = dataset.ground_truth()
         assert counts(tables) == {stream: len(rows) for stream, rows in truth.items()}
         names = {row["ID"]: row["NAME"] for row in tables["CAMPAIGNS"]["rows"]}
@@ -186,6 +239,7 @@ def test_webcasts_lands_every_stream_and_a_second_run_upserts(snowflake: FakeSno
         load = snowflake.load(first.stdout, default_target_schema="TAP_WEBCASTS")
         tables = snowflake.dump("TAP_WEBCASTS")
         assert_landed_exactly(first, tables)
+        assert_column_types(first, tables, load.statements, "TIMESTAMP_NTZ")
         audience = dataset.ground_truth()["audience"]
         assert counts(tables) == {
             "events": len(dataset.ground_truth()["events"]),
@@ -216,6 +270,7 @@ def test_rev_lands_every_stream_and_a_second_run_upserts(snowflake: FakeSnowflak
         load = snowflake.load(first.stdout, default_target_schema="TAP_REV_WEBCAST")
         tables = snowflake.dump("TAP_REV_WEBCAST")
         assert_landed_exactly(first, tables)
+        assert_column_types(first, tables, load.statements, "TIMESTAMP_NTZ")
         truth = rev.dataset.ground_truth()
         assert counts(tables) == {stream: len(rows) for stream, rows in truth.items()}
         assert_no_secret(load.output, REV_API_KEY, REV_SECRET)
@@ -227,3 +282,23 @@ def test_rev_lands_every_stream_and_a_second_run_upserts(snowflake: FakeSnowflak
         assert_landed_exactly(first, after)
     finally:
         rev.server.stop()
+
+
+def test_timestamp_type_setting_makes_timestamp_tz_columns(snowflake: FakeSnowflake):
+    dataset = CastDataset(
+        seed=5, casts=1, campaigns_per_cast=1, events_per_type=3, org_slug=CAST_ORG,
+        api_key=CAST_API_KEY,
+    )  # fmt: skip
+    server, _api = start_cast_sandbox(dataset)
+    try:
+        run = run_tap(TapCast, cast_config(server, dataset))
+        load = snowflake.load(
+            run.stdout, default_target_schema="TAP_CAST", timestamp_type="TIMESTAMP_TZ"
+        )
+        tables = snowflake.dump("TAP_CAST")
+        assert_column_types(run, tables, load.statements, "TIMESTAMP_TZ")
+        assert_landed_exactly(run, tables)  # the same instants, now with their offset
+        created_at = tables["CAMPAIGNS"]["rows"][0]["CREATED_AT"]
+        assert dt.datetime.fromisoformat(created_at).utcoffset() == dt.timedelta(0)
+    finally:
+        server.stop()
