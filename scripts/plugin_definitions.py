@@ -67,8 +67,8 @@ LOADERS = {
     "target-snowflake": (
         "meltanolabs",
         "Snowflake",
-        "the version defined here, never run against\n"
-        "# Snowflake or an emulator (README, docs/warehouses.md).",
+        "the version the Snowflake tests ran under\n"
+        "# the fakesnow emulator (docs/warehouses.md says what that does not prove).",
     ),
 }
 LOADER_HEADER = """\
