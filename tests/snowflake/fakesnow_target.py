@@ -23,7 +23,9 @@ adapter stands in for exactly those, with the meaning Snowflake documents, and n
   plus its line number in staging order, which stands in for ``SEQ8()`` (assumption: the
   last staged line of a key wins, which is what the loader's dedup intends). The statement
   then runs in fakesnow with that table as its source: COPY as an INSERT ... SELECT whose
-  result is COPY's one row per file (``rows_loaded`` fourth), MERGE unchanged otherwise.
+  result is COPY's one row per file (``rows_loaded`` fourth); MERGE as sent, its QUALIFY
+  moved out one level around the casts (DuckDB cannot bind a select-list alias there
+  inside the FULL JOIN fakesnow runs MERGE as), which keeps the same rows.
 - ``DROP FILE FORMAT IF EXISTS <format>``: removes it from fakesnow's file format catalog.
 
 Outside SQL:
@@ -166,16 +168,16 @@ class Adapter:
 
     def copy(self, cursor: t.Any, match: re.Match) -> t.Any:
         files = self.stage.files(match["path"])
+        # COPY INTO returns one row per file: file, status, rows_parsed, rows_loaded, ...
+        # The loader sums the fourth column. It stages one file per COPY.
+        if len(files) != 1:
+            raise NotImplementedError(f"COPY of {len(files)} staged files in one statement")
         staged = self.stage_table(cursor, match["path"], match["format"])
         casts = match["casts"].replace("$1:", "staged_record:")
         self.original(
             cursor, f"insert into {match['table']} {match['columns']} select {casts} from {staged}"
         )
         loaded = cursor.fetchone()[0]
-        # COPY INTO returns one row per file: file, status, rows_parsed, rows_loaded, ...
-        # The loader sums the fourth column. It stages one file per COPY.
-        if len(files) != 1:
-            raise NotImplementedError(f"COPY of {len(files)} staged files in one statement")
         row = {"file": files[0].name, "status": "LOADED", "rows_parsed": loaded}
         return self.result(cursor, [{**row, "rows_loaded": loaded, "errors_seen": 0}])
 

@@ -302,3 +302,22 @@ def test_timestamp_type_setting_makes_timestamp_tz_columns(snowflake: FakeSnowfl
         assert dt.datetime.fromisoformat(created_at).utcoffset() == dt.timedelta(0)
     finally:
         server.stop()
+
+
+def test_append_only_loads_with_copy_into(snowflake: FakeSnowflake):
+    dataset = CastDataset(
+        seed=5, casts=1, campaigns_per_cast=1, events_per_type=3, org_slug=CAST_ORG,
+        api_key=CAST_API_KEY,
+    )  # fmt: skip
+    server, _api = start_cast_sandbox(dataset)
+    try:
+        run = run_tap(TapCast, cast_config(server, dataset))
+        load = snowflake.load(
+            run.stdout, default_target_schema="TAP_CAST", load_method="append-only"
+        )
+        verbs = [s.split()[0].lower() for s in load.statements]
+        assert "merge" not in verbs
+        assert verbs.count("copy") == len(schemas(run))
+        assert_landed_exactly(run, snowflake.dump("TAP_CAST"))
+    finally:
+        server.stop()
