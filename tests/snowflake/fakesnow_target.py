@@ -5,6 +5,7 @@ never in the taps' one. Two commands:
 
     python fakesnow_target.py --db-path DIR --sql-log FILE -- --config target.json < singer
     python fakesnow_target.py --db-path DIR --dump SCHEMA      # its tables as JSON
+    python fakesnow_target.py --db-path DIR --dbt -- build ...  # dbt-snowflake (see run_dbt)
 
 The first runs ``bin/target-snowflake`` (the script pip installed) with fakesnow 0.12.1's
 in-process patch of ``snowflake.connector.connect``: every statement the loader sends goes to
@@ -266,6 +267,44 @@ def run_target(db_path: str, sql_log: str | None, target_args: list[str]) -> Non
             shutil.rmtree(adapter.stage.root, ignore_errors=True)
 
 
+DESCRIBE_TABLE = re.compile(r"^\s*describe table (?P<name>\S+)", re.I)
+#: dbt's unit tests create a qualified temporary table; DuckDB keeps temporary tables in a
+#: catalog of their own and refuses the qualified name, so they become ordinary tables
+#: (dbt drops them after the test).
+TEMPORARY_TABLE = re.compile(
+    r"^(?P<create>\s*create or replace) temporary table(?= \S+__dbt_tmp\b)", re.I
+)
+
+
+def run_dbt(db_path: str, dbt_args: list[str]) -> None:
+    """dbt's console script (dbt-snowflake) under fakesnow, with two corrections. DESCRIBE
+    TABLE of a missing table fails with Snowflake's documented message ("... does not exist
+    or not authorized."), which dbt-snowflake reads as "no columns"; fakesnow passes on
+    DuckDB's "Catalog Error: Table with name ... does not exist!" (dbt's unit tests describe
+    the CTE standing in for a source, which is not a table). And see TEMPORARY_TABLE."""
+    original = fakesnow.cursor.FakeSnowflakeCursor.execute
+
+    def execute(cursor: t.Any, command: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        command = TEMPORARY_TABLE.sub(r"\g<create> table", command)
+        try:
+            return original(cursor, command, *args, **kwargs)
+        except snowflake.connector.errors.ProgrammingError as exc:
+            missing = DESCRIBE_TABLE.match(command)
+            if not (missing and "does not exist" in str(exc)):
+                raise
+            name = missing["name"].upper()
+            message = f"SQL compilation error:\nTable '{name}' does not exist or not authorized."
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=message, errno=2003, sqlstate="42S02"
+            ) from exc
+
+    fakesnow.cursor.FakeSnowflakeCursor.execute = execute  # type: ignore[method-assign]
+    script = Path(sys.executable).parent / "dbt"
+    with fakesnow.patch(db_path=db_path):
+        sys.argv = [str(script), *dbt_args]
+        runpy.run_path(str(script), run_name="__main__")
+
+
 def dump(db_path: str, database: str, schema: str) -> None:
     """Print every table of ``schema`` as JSON: its columns' types as information_schema
     reports them, and its rows as the connector returns them (times in ISO 8601)."""
@@ -308,9 +347,12 @@ def main() -> None:
     parser.add_argument("--sql-log")
     parser.add_argument("--database", default="WEBINARS")
     parser.add_argument("--dump", metavar="SCHEMA", help="print the schema's tables as JSON")
+    parser.add_argument("--dbt", action="store_true", help="run dbt with the arguments after --")
     args = parser.parse_args(own)
     if args.dump:
         dump(args.db_path, args.database, args.dump)
+    elif args.dbt:
+        run_dbt(args.db_path, target_args)
     else:
         run_target(args.db_path, args.sql_log, target_args)
 
