@@ -89,6 +89,16 @@ class FakeSnowflake:
         statements = [s.strip() for s in log.read_text().split(";\n") if s.strip()]
         return Load(json.loads(states[-1]) if states else {}, statements, output)
 
+    def dbt(self, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """dbt-snowflake's console script with ``args`` (see fakesnow_target.run_dbt)."""
+        return subprocess.run(
+            [*self.runner, "--dbt", "--", *args],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**os.environ, "PYTHONWARNINGS": "ignore", **env},
+        )
+
     def dump(self, schema: str) -> dict[str, dict]:
         """Every table of ``schema``: ``{"TABLE": {"columns": {NAME: type}, "rows": [...]}}``.
 
@@ -105,11 +115,9 @@ class FakeSnowflake:
         return json.loads(result.stdout)
 
 
-@pytest.fixture
-def snowflake(snowflake_python: Path, tmp_path: Path) -> FakeSnowflake:
-    db_path = tmp_path / "fakesnow"
-    db_path.mkdir()
-    config = {
+def snowflake_config() -> dict:
+    """target-snowflake's settings for the emulated account (the schema is set per run)."""
+    return {
         "account": "testorg-testaccount",
         "user": "LOADER",
         "password": PASSWORD,
@@ -117,4 +125,10 @@ def snowflake(snowflake_python: Path, tmp_path: Path) -> FakeSnowflake:
         "warehouse": "LOAD_WH",
         "role": "LOADER",
     }
-    return FakeSnowflake(snowflake_python, db_path, config)
+
+
+@pytest.fixture
+def snowflake(snowflake_python: Path, tmp_path: Path) -> FakeSnowflake:
+    db_path = tmp_path / "fakesnow"
+    db_path.mkdir()
+    return FakeSnowflake(snowflake_python, db_path, snowflake_config())
