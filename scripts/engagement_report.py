@@ -17,7 +17,7 @@ import html
 import sys
 import typing as t
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,6 +31,7 @@ REPORT = ROOT / "output" / "engagement_report.html"
 VENDORS = ("cast", "webcasts", "rev")
 VENDOR_NAMES = {"cast": "Cast", "webcasts": "Webcasts.com", "rev": "Rev"}
 COLOURS = {"cast": "#2a9d8f", "webcasts": "#e76f51", "rev": "#264653"}
+HOUR = timedelta(hours=1)
 LAYOUT: dict[str, t.Any] = {
     "template": "plotly_white",
     "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
@@ -69,7 +70,7 @@ class Marts:
             "engagement__events",
             "engagement__event_metrics",
             "engagement__person_event_metrics",
-            "engagement__sessions",
+            "engagement__concurrent_viewers",
             "engagement__people",
         }
         if missing := sorted(needed - found):
@@ -90,18 +91,13 @@ def events(marts: Marts) -> list[Row]:
     """Per event: its title and schedule, our metrics and the vendor's own figures."""
     return marts.rows(
         """
-        select e.source_system, e.source_event_id, e.event_title, e.scheduled_start_at,
-               m.registrants, m.attendees, m.engaged_attendees, m.total_minutes_viewed,
-               m.peak_concurrent_viewers, m.vendor_minutes_viewed,
-               p.live_minutes, p.on_demand_minutes
-        from {m}.engagement__events e
-        join {m}.engagement__event_metrics m using (event_key)
-        left join (
-            select event_key, sum(live_minutes) as live_minutes,
-                   sum(on_demand_minutes) as on_demand_minutes
-            from {m}.engagement__person_event_metrics group by event_key
-        ) p using (event_key)
-        order by e.source_system, e.scheduled_start_at, e.source_event_id
+        select m.source_system, m.source_event_id, m.event_key, m.event_title,
+               m.scheduled_start_at, e.scheduled_end_at, m.registrants, m.attendees,
+               m.engaged_attendees, m.total_minutes_viewed, m.live_minutes,
+               m.on_demand_minutes, m.vendor_minutes_viewed, m.peak_concurrent_viewers
+        from {m}.engagement__event_metrics m
+        join {m}.engagement__events e using (event_key)
+        order by m.source_system, m.scheduled_start_at, m.source_event_id
         """
     )
 
@@ -180,71 +176,40 @@ def minutes_chart(rows: list[Row]) -> go.Figure:
     return figure
 
 
-def merged(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    """A person's intervals merged where they overlap or touch."""
-    out: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(intervals):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def concurrency(sessions: list[Row], origin: datetime | None = None) -> list[tuple[float, int]]:
-    """(minutes since ``origin``, people viewing) at every change, counting each person once
-    however many sessions they had open; an end and a start at the same instant do not
-    overlap. ``origin`` defaults to the first join."""
-    per_person: dict[t.Any, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for row in sessions:
-        per_person[row["person_key"]].append((row["viewing_started_at"], row["left_at"]))
-    changes: list[tuple[datetime, int]] = []
-    for intervals in per_person.values():
-        for start, end in merged(intervals):
-            changes += [(start, 1), (end, -1)]
-    if not changes:
-        return []
-    changes.sort()  # -1 before +1 at the same instant
-    origin = origin or changes[0][0]
-    points, viewing = [((changes[0][0] - origin).total_seconds() / 60, 0)], 0
-    for moment, step in changes:
-        viewing += step
-        points.append(((moment - origin).total_seconds() / 60, viewing))
-    return points
-
-
 def concurrency_chart(marts: Marts, rows: list[Row]) -> go.Figure:
-    """People viewing live over time, per event with live viewing (Rev and Webcasts.com);
-    Sim-Live replays and on-demand viewing happen at other times and are left out."""
-    sessions = marts.rows(
+    """People viewing over the scheduled time of each event with sessions (engagement__
+    concurrent_viewers, each person once), from 15 minutes before the start to an hour after
+    the end: replays and on-demand viewing days later are left out of the picture."""
+    changes = marts.rows(
         """
-        select e.source_system, e.source_event_id, e.event_title, e.scheduled_start_at,
-               s.person_key, s.viewing_started_at, s.left_at
-        from {m}.engagement__sessions s
-        join {m}.engagement__events e using (event_key)
-        where not s.is_staff and s.viewing_mode = 'live'
-          and s.viewing_started_at is not null and s.left_at is not null
+        select event_key, changed_at, viewers
+        from {m}.engagement__concurrent_viewers order by event_key, changed_at
         """
     )
-    per_event: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for row in sessions:
-        per_event[(row["source_system"], row["source_event_id"])].append(row)
-    peaks = {(row["source_system"], row["source_event_id"]): row for row in rows}
+    per_event: dict[str, list[Row]] = defaultdict(list)
+    for change in changes:
+        per_event[change["event_key"]].append(change)
     figure = go.Figure()
-    for key in sorted(per_event):
-        first = per_event[key][0]
-        points = concurrency(per_event[key], first["scheduled_start_at"])
-        label = event_label(first)
-        peak = peaks.get(key, {}).get("peak_concurrent_viewers")
+    for row in rows:
+        start, end = row["scheduled_start_at"], row["scheduled_end_at"]
+        points = per_event.get(row["event_key"])
+        if not points or start is None or end is None:
+            continue
+        before = [p["viewers"] for p in points if p["changed_at"] < start - timedelta(minutes=15)]
+        shown = [
+            p for p in points if start - timedelta(minutes=15) <= p["changed_at"] <= end + HOUR
+        ]
+        x = [-15.0] + [(p["changed_at"] - start).total_seconds() / 60 for p in shown]
+        y = [before[-1] if before else 0] + [p["viewers"] for p in shown]
         figure.add_scatter(
-            name=f"{label} (peak {peak})" if peak is not None else label,
-            x=[x for x, _ in points],
-            y=[y for _, y in points],
+            name=f"{event_label(row)} (peak {row['peak_concurrent_viewers']})",
+            x=x,
+            y=y,
             mode="lines",
             line={"shape": "hv", "width": 1.5},
         )
     figure.update_layout(
-        title="Concurrent live viewers (each person once; hosts and moderators left out)",
+        title="Concurrent viewers (each person once; hosts and moderators left out)",
         height=520,
         xaxis_title="minutes from the scheduled start",
         yaxis_title="people viewing",

@@ -45,57 +45,62 @@ def at(minutes: float) -> datetime:
 
 
 def build_marts(path: Path) -> None:
-    """A small warehouse holding the marts the report reads: three vendors, an event
-    without an audience list, live and on-demand sessions, people in one, two and three
-    vendors."""
+    """A small warehouse holding the marts the report reads (their columns as the model
+    writes them): three vendors, an event without an audience list, live and on-demand
+    viewing, people in one, two and three vendors."""
     with duckdb.connect(str(path)) as db:
         db.execute("create schema engagement")
         db.execute(
             """create table engagement.engagement__events as select * from (values
-            ('e1', 'cast', 'g1', 'Spring campaign', timestamp '2026-05-01 15:00:00'),
-            ('e2', 'webcasts', '1087001', 'Q1 <Product> update', timestamp '2026-05-01 15:00:00'),
-            ('e3', 'rev', 'r1', 'All hands', timestamp '2026-05-01 15:00:00'))
-            t(event_key, source_system, source_event_id, event_title, scheduled_start_at)"""
+            ('e1', 'cast', timestamp '2026-05-01 15:00:00', null::timestamp),
+            ('e2', 'webcasts', timestamp '2026-05-01 15:00:00', timestamp '2026-05-01 16:00:00'),
+            ('e3', 'rev', timestamp '2026-05-01 15:00:00', timestamp '2026-05-01 15:45:00'))
+            t(event_key, source_system, scheduled_start_at, scheduled_end_at)"""
         )
         db.execute(
             """create table engagement.engagement__event_metrics as select * from (values
-            ('e1', 3, 2, 1, null, null, null),
-            ('e2', 4, 3, 2, 95.5, 110.0, 2),
-            ('e3', null, 3, 1, 70.0, 93.0, 3))
-            t(event_key, registrants, attendees, engaged_attendees, total_minutes_viewed,
-              vendor_minutes_viewed, peak_concurrent_viewers)"""
+            ('e1', 'cast', 'g1', 'Spring campaign', timestamp '2026-05-01 15:00:00',
+             3, 2, 1, null, null, null, null, null),
+            ('e2', 'webcasts', '1087001', 'Q1 <Product> update', timestamp '2026-05-01 15:00:00',
+             4, 3, 2, 95.5, 60.5, 35.0, 110.0, 2),
+            ('e3', 'rev', 'r1', 'All hands', timestamp '2026-05-01 15:00:00',
+             null, 3, 1, 70.0, 70.0, 0.0, 93.0, 3))
+            t(event_key, source_system, source_event_id, event_title, scheduled_start_at,
+              registrants, attendees, engaged_attendees, total_minutes_viewed, live_minutes,
+              on_demand_minutes, vendor_minutes_viewed, peak_concurrent_viewers)"""
         )
         db.execute(
             """create table engagement.engagement__person_event_metrics as select * from (values
-            ('e1', 'pa', 'cast', true, null, null, null, 75.0, 'A,K,F'),
-            ('e1', 'pb', 'cast', true, null, null, null, 25.0, 'A,K,F'),
-            ('e2', 'pa', 'webcasts', true, 40.0, 30.0, 10.0, 80.0, 'A,L,Q,P,S'),
-            ('e2', 'pc', 'webcasts', true, 30.5, 30.5, 0.0, 55.0, 'A,L,Q,P,S'),
-            ('e2', 'pd', 'webcasts', true, 25.0, 0.0, 25.0, 20.0, 'A,L,Q,P,S'),
-            ('e3', 'pa', 'rev', true, 30.0, 30.0, 0.0, 90.0, 'A,L,Q,C'),
-            ('e3', 'pc', 'rev', true, 20.0, 20.0, 0.0, 35.0, 'A,L,Q,C'),
-            ('e3', 'pe', 'rev', true, 20.0, 20.0, 0.0, 30.0, 'A,L'))
-            t(event_key, person_key, source_system, attended, minutes_viewed, live_minutes,
-              on_demand_minutes, engagement_score, score_components)"""
+            ('e1', 'pa', 'cast', true, null, 75.0, 'A,K,F'),
+            ('e1', 'pb', 'cast', true, null, 25.0, 'A,K,F'),
+            ('e2', 'pa', 'webcasts', true, 40.0, 80.0, 'A,L,Q,P,S'),
+            ('e2', 'pc', 'webcasts', true, 30.5, 55.0, 'A,L,Q,P,S'),
+            ('e2', 'pd', 'webcasts', true, 25.0, 20.0, 'A,L,Q,P,S'),
+            ('e3', 'pa', 'rev', true, 30.0, 90.0, 'A,L,Q,C'),
+            ('e3', 'pc', 'rev', true, 20.0, 35.0, 'A,L,Q,C'),
+            ('e3', 'pe', 'rev', true, 20.0, 30.0, 'A,L'))
+            t(event_key, person_key, source_system, attended, minutes_viewed, engagement_score,
+              score_components)"""
         )
-        sessions = [
-            ("e2", "pa", "live", at(0), at(30), False),
-            ("e2", "pa", "on_demand", at(3000), at(3010), False),
-            ("e2", "pc", "live", at(10), at(40.5), False),
-            ("e2", "pd", "on_demand", at(2000), at(2025), False),
-            ("e3", "pa", "live", at(0), at(20), False),
-            ("e3", "pa", "live", at(10), at(30), False),  # a second device: counted once
-            ("e3", "pc", "live", at(5), at(25), False),
-            ("e3", "pe", "live", at(8), at(28), False),
-            ("e3", "ph", "live", at(0), at(60), True),  # a host: not a viewer
+        changes = [
+            ("e2", at(0), 1),
+            ("e2", at(10), 2),
+            ("e2", at(30), 1),
+            ("e2", at(40.5), 0),
+            ("e2", at(3000), 1),  # on demand two days later: outside the chart's window
+            ("e2", at(3010), 0),
+            ("e3", at(0), 1),
+            ("e3", at(5), 2),
+            ("e3", at(8), 3),
+            ("e3", at(25), 2),
+            ("e3", at(30), 0),
         ]
         db.execute(
-            """create table engagement.engagement__sessions (event_key varchar,
-            person_key varchar, viewing_mode varchar, viewing_started_at timestamp,
-            left_at timestamp, is_staff boolean)"""
+            """create table engagement.engagement__concurrent_viewers (event_key varchar,
+            changed_at timestamp, viewers bigint)"""
         )
         db.executemany(
-            "insert into engagement.engagement__sessions values (?, ?, ?, ?, ?, ?)", sessions
+            "insert into engagement.engagement__concurrent_viewers values (?, ?, ?)", changes
         )
         db.execute(
             """create table engagement.engagement__people as select * from (values
@@ -190,20 +195,6 @@ def test_the_file_needs_no_network(written):
     assert len(tree.xpath("//script[not(@src)]")) >= len(CHARTS)  # plotly.js inlined
     assert "Plotly.newPlot" in text
     assert "<Product>" not in text  # titles are escaped
-
-
-def test_concurrency_counts_each_person_once_and_ends_before_starts():
-    sessions = [
-        {"person_key": "a", "viewing_started_at": at(0), "left_at": at(10)},
-        {"person_key": "a", "viewing_started_at": at(5), "left_at": at(15)},  # overlaps
-        {"person_key": "b", "viewing_started_at": at(15), "left_at": at(20)},  # a's end
-        {"person_key": "c", "viewing_started_at": at(2), "left_at": at(4)},
-    ]
-    points = report.concurrency(sessions)
-    assert max(y for _, y in points) == 2
-    assert points[-1] == (20.0, 0)
-    at_15 = [y for x, y in points if x == 15.0]
-    assert at_15 == [0, 1]  # a leaves before b joins: never 2 at minute 15
 
 
 def test_a_warehouse_without_marts_is_one_clear_line(tmp_path):
