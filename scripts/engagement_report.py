@@ -105,19 +105,11 @@ def events(marts: Marts) -> list[Row]:
 def funnel_chart(rows: list[Row]) -> go.Figure:
     """Registered -> attended -> engaged per event (no registered bar where the vendor has
     no audience list for the event)."""
-    labels = [event_label(row) for row in rows]
+    labels = [
+        event_label(row) + (" (no audience list)" if row["registrants"] is None else "")
+        for row in rows
+    ]
     figure = go.Figure()
-    missing = [label for label, row in zip(labels, rows, strict=True) if row["registrants"] is None]
-    figure.add_scatter(
-        name="no audience list from the vendor",
-        y=missing,
-        x=[0] * len(missing),
-        mode="text",
-        text=["  no audience list"] * len(missing),
-        textposition="middle right",
-        showlegend=False,
-        hoverinfo="skip",
-    )
     for column, name, colour in (
         ("registrants", "registered (or recipients)", "#a8dadc"),
         ("attendees", "attended", "#457b9d"),
@@ -309,7 +301,6 @@ def people_chart(marts: Marts) -> tuple[go.Figure, list[Row]]:
         title="People by the number of vendors they were seen in (one person per email)",
         height=380,
         yaxis_title="people",
-        yaxis_type="log",
         **LAYOUT,
     )
     return figure, several
@@ -357,6 +348,10 @@ def page(marts: Marts) -> str:
     )
     for row in several:
         row["person_key"] = str(row["person_key"])[:12] + "…"
+    for row in rows:
+        for column in ("total_minutes_viewed", "vendor_minutes_viewed"):
+            if row[column] is not None:
+                row[column] = f"{row[column]:,.1f}"
     metrics = table(
         [{**row, "event": event_label(row)} for row in rows],
         [
