@@ -32,6 +32,33 @@ peaks as (
     group by event_key
 ),
 
+{% if var('engagement_using_rev', true) %}
+-- Rev's own figures per webcast, aggregated once: a subquery per webcast reads every session
+-- once per webcast (at a million sessions PostgreSQL did not finish in minutes).
+rev_vendor_minutes as (
+    -- Rev's durations summed over every run-0 session, as Rev reports them.
+    select source_event_id,
+        cast(sum(vendor_viewing_ms) as double precision) / 60000 as vendor_minutes_viewed
+    from {{ ref('stg_rev__attendee_sessions') }}
+    where run_number = 0
+    group by source_event_id
+),
+
+rev_reactions as (
+    select source_event_id, cast(sum(reactions) as bigint) as vendor_reactions
+    from {{ ref('stg_rev__reactions') }}
+    where run_number = 0
+    group by source_event_id
+),
+
+rev_poll_responses as (
+    select source_event_id, cast(sum(total_responses) as bigint) as vendor_poll_responses
+    from {{ ref('stg_rev__poll_results') }}
+    where run_number = 0
+    group by source_event_id
+),
+{% endif %}
+
 vendor as (
     {%- set parts = [] %}
     {% if var('engagement_using_cast', true) %}{% do parts.append('cast') %}
@@ -76,24 +103,21 @@ vendor as (
         {{ engagement_key(["'rev'", 'webcasts.source_event_id']) }} as event_key,
         webcasts.estimated_attendees as vendor_recipients,
         summary.attendee_count as vendor_attendees,
-        -- Rev's durations summed over every run-0 session, as Rev reports them.
-        (select cast(sum(s.vendor_viewing_ms) as double precision) from {{ ref('stg_rev__attendee_sessions') }} as s
-         where s.source_event_id = webcasts.source_event_id and s.run_number = 0) / 60000
-            as vendor_minutes_viewed,
+        minutes.vendor_minutes_viewed,
         summary.total_sessions as vendor_sessions,
         cast(null as bigint) as vendor_unique_views,
         cast(null as bigint) as vendor_total_views,
         cast(null as bigint) as vendor_unique_plays,
         cast(null as bigint) as vendor_unique_actions,
         cast(null as bigint) as vendor_total_feedback,
-        (select cast(sum(r.reactions) as bigint) from {{ ref('stg_rev__reactions') }} as r
-         where r.source_event_id = webcasts.source_event_id and r.run_number = 0) as vendor_reactions,
-        (select cast(sum(p.total_responses) as bigint) from {{ ref('stg_rev__poll_results') }} as p
-         where p.source_event_id = webcasts.source_event_id and p.run_number = 0)
-            as vendor_poll_responses
+        reactions.vendor_reactions,
+        polls.vendor_poll_responses
     from {{ ref('stg_rev__webcasts') }} as webcasts
     left join {{ ref('stg_rev__attendance_summary') }} as summary
         on webcasts.source_event_id = summary.source_event_id and summary.run_number = 0
+    left join rev_vendor_minutes as minutes on webcasts.source_event_id = minutes.source_event_id
+    left join rev_reactions as reactions on webcasts.source_event_id = reactions.source_event_id
+    left join rev_poll_responses as polls on webcasts.source_event_id = polls.source_event_id
     {% endif %}
 )
 
