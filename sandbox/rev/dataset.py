@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..shared_people import SharedPerson
+from ..shared_people import shared_people as shared_people_list
 from .common import (
     BROWSERS,
     COMMENTS,
@@ -70,6 +72,7 @@ class RevDataset:
         username: str = DEFAULT_USERNAME,
         password: str = DEFAULT_PASSWORD,
         fixtures_dir: str | Path | None = None,
+        shared_people: int = 0,
     ) -> None:
         if min(webcasts, sessions, big_webcast_sessions, realtime_attendees) < 0:
             raise ValueError("webcasts, sessions and attendee counts must be >= 0")
@@ -85,6 +88,7 @@ class RevDataset:
         self._lock = threading.Lock()
         self._generate(webcasts, sessions, big_webcast_sessions, realtime_attendees)
         self._generate_upcoming(upcoming_webcasts)
+        self._add_shared_people(shared_people_list(shared_people))
 
     # ------------------------------------------------------------------ generation
     def _generate(self, count: int, sessions: int, big: int, realtime: int) -> None:
@@ -141,6 +145,36 @@ class RevDataset:
             )
             self.webcasts.append(webcast)
             self._by_id[webcast.id] = webcast
+
+    def _add_shared_people(self, people: list[SharedPerson]) -> None:
+        """Each person (see sandbox.shared_people) watches two webcasts that took place: two
+        overlapping sessions (a second device 5 minutes later) in the first, one in the
+        second. In the first they also comment and, when it is Public, register; in the
+        second they ask a question. Comments and questions carry the username only. Their
+        sessions are served after the generated ones (as added sessions) and come from a
+        generator of their own, so the default rows do not change; the summary counts them."""
+        held = [w for w in self.webcasts if w.completed and w.runs.get(0)]
+        # A Public webcast first where there is one, so a registration meets its attendance.
+        public = [w for w in held if w.listing_type == "Public"] or held
+        for person in people:
+            if not held:
+                return
+            first = public[person.number % len(public)]
+            second = held[(held.index(first) + 1 + person.number) % len(held)]
+            visits = [(first, 0.0), (first, 300.0)] + ([(second, 0.0)] * (second is not first))
+            for webcast, later in visits:
+                rng = random.Random(f"{self.seed}:{webcast.id}:shared:{person.number}:{later}")
+                # A user number no generated session has (they stay below 0.7 * sessions).
+                user = 10_000_000 + person.number
+                entered = webcast.start + 300 + 7 * person.number + later
+                values = self._session_values(rng, webcast, 0, user, entered)
+                values["name"] = person.name
+                values["username"] = person.rev_username
+                values["email"] = person.email_at("rev")
+                template = self.fixtures["post_event_report"]["sessions"][0]
+                webcast.added_sessions.setdefault(0, []).append(shaped(template, values))
+            first.shared_commenters.append(person)
+            second.shared_askers.append(person)
 
     def complete_webcast(self, webcast_id: str, sessions: int) -> Webcast:
         """The webcast (live or scheduled) has ended: Completed, with a main-event report of
@@ -502,6 +536,17 @@ class RevDataset:
                 "hidden": position % 6 == 5,
             }
             rows.append(shaped(self.fixtures["comment"], values))
+        for person in webcast.shared_commenters if run == 0 else ():
+            values = {
+                "commentId": guid(rng),
+                "userId": guid(rng),
+                "username": person.rev_username,
+                "date": iso(webcast.start + 120 + len(rows) * 45),  # after the others
+                "comment": COMMENTS[person.number % len(COMMENTS)],
+                "htmlComment": f"<p>{COMMENTS[person.number % len(COMMENTS)]}</p>",
+                "hidden": False,
+            }
+            rows.append(shaped(self.fixtures["comment"], values))
         return rows
 
     def registrations(self, webcast: Webcast) -> list[dict[str, Any]]:
@@ -525,6 +570,16 @@ class RevDataset:
                 "email": f"guest{position:05d}@example.org",
                 "registrationId": guid(rng),
                 "registrationFieldsAnswers": answers,
+            }
+            rows.append(shaped(self.fixtures["guest_user"], values))
+        for person in webcast.shared_commenters:
+            values = {
+                "name": person.name,
+                "email": person.email_at("rev"),
+                "registrationId": guid(rng),
+                "registrationFieldsAnswers": [
+                    {"id": company_id, "name": "Company", "value": "Shared Example"}
+                ],
             }
             rows.append(shaped(self.fixtures["guest_user"], values))
         return rows
@@ -573,6 +628,21 @@ class RevDataset:
                 "lastAction": "Replied" if replied else "Asked",
                 "reply": "Yes, after the event." if replied else None,
                 "isPublic": position % 3 != 2,
+            }
+            rows.append(shaped(self.fixtures["question"], values))
+        for person in webcast.shared_askers if run == 0 else ():
+            values = {
+                "questionId": guid(rng),
+                "whenAsked": iso(webcast.start + 300 + len(rows) * 240),  # after the others
+                "question": QUESTIONS[person.number % len(QUESTIONS)],
+                "userName": person.rev_username,
+                "repliedUserName": None,
+                "askedBy": person.name,
+                "repliedBy": None,
+                "whenReplied": None,
+                "lastAction": "Asked",
+                "reply": None,
+                "isPublic": True,
             }
             rows.append(shaped(self.fixtures["question"], values))
         return rows

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..shared_people import SharedPerson
 from .common import LIVE_STATUSES
 
 
@@ -28,6 +29,9 @@ class Webcast:
     extra_comments: int = 0  # comments added by RevDataset.add_comments (main run)
     #: run number -> sessions added by RevDataset.add_sessions, served after the generated ones
     added_sessions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: people of sandbox.shared_people who comment (and, Public webcasts, register) here
+    shared_commenters: list[SharedPerson] = field(default_factory=list)
+    shared_askers: list[SharedPerson] = field(default_factory=list)  # who ask a question here
 
     @property
     def completed(self) -> bool:

@@ -16,6 +16,8 @@ from calendar import timegm
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ..shared_people import SharedPerson
+from ..shared_people import shared_people as shared_people_list
 from .common import BLOCK, DEFAULT_PASSWORD, DEFAULT_USERNAME, REPORT_PARAMS, SESSION_TYPES, gmt
 from .model import Event, Persona, Registrant
 from .pools import (
@@ -185,6 +187,7 @@ class WebcastsDataset:
         password: str = DEFAULT_PASSWORD,
         expired_events: int = 1,
         registrants_overrides: Mapping[int, int] | None = None,
+        shared_people: int = 0,
     ) -> None:
         if events < 0 or registrants_per_event < 0:
             raise ValueError("events and registrants_per_event must be >= 0")
@@ -198,6 +201,7 @@ class WebcastsDataset:
         self._generate_events(events, registrants_per_event, expired_events)
         for key, count in (registrants_overrides or {}).items():
             self._override_registrants(key, count)
+        self._add_shared_people(shared_people_list(shared_people))
 
     # ------------------------------------------------------------------ generation
     def _generate_events(self, events: int, registrants_per_event: int, expired: int) -> None:
@@ -250,6 +254,48 @@ class WebcastsDataset:
             self._by_ei[key].n_registrants = count
         else:
             raise ValueError(f"registrants_overrides: unknown event id {key}")
+
+    def _add_shared_people(self, people: list[SharedPerson]) -> None:
+        """Each person (see sandbox.shared_people) registers for two events that are not
+        expired (the tap skips expired ones) three days ahead and watches 28 minutes live;
+        every other one also watches 20 minutes on demand a day later, every third asks a
+        question. They are served after the generated registrants, like added ones, and from
+        a generator of their own, so the default rows do not change."""
+        events = [event for event in self.events if not event.expired]
+        for person in people:
+            if not events:
+                return
+            chosen = {events[person.number % len(events)].ei}
+            chosen.add(events[(person.number + 1) % len(events)].ei)
+            for ei in sorted(chosen):
+                event = self._by_ei[ei]
+                rng = random.Random(f"{self.seed}:{ei}:shared:{person.number}")
+                local, _, domain = person.email.partition("@")
+                fields = tuple(pool[int(rng.random() * len(pool))] for pool in event.field_pools)
+                # A persona key no generated registrant has: renderers cache by persona key.
+                persona = Persona(
+                    PERSONAS + person.number,
+                    local,
+                    domain,
+                    person.first_name,
+                    person.last_name,
+                    COMPANIES[person.number % len(COMPANIES)],
+                    "",
+                    fields,
+                )
+                registrant = _from_persona(event, event.total_registrants, persona)
+                registrant.email = person.email_at("webcasts")
+                registrant.registered = event.start - 3 * 86400 + 60 * person.number
+                live = ("live", event.start + 120, event.start + 1800)
+                on_demand = ("od", event.end + 86400, event.end + 86400 + 1200)
+                registrant.sessions = (live, on_demand) if person.number % 2 else (live,)
+                registrant.questions = (
+                    ((event.start + 600, QUESTIONS[0], ANSWERS[2]),)
+                    if person.number % 3 == 0
+                    else ()
+                )
+                registrant.surveys = ()
+                event.added.append(registrant)
 
     # ------------------------------------------------------------------ lookups
     @property

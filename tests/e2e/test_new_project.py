@@ -39,13 +39,13 @@ from tests.helpers import (
     CAST_API_KEY,
     CAST_ORG,
     MELTANO,
-    PG_DSN,
     REV_API_KEY,
     REV_SECRET,
     ROOT,
     WEBCASTS_PASSWORD,
     WEBCASTS_USERNAME,
     connect_postgres,
+    postgres_server,
 )
 
 pytestmark = pytest.mark.e2e
@@ -279,8 +279,7 @@ def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
 
     sandbox = cast_sandbox()
     loader_env = {
-        "TARGET_POSTGRES_HOST": "127.0.0.1",
-        "TARGET_POSTGRES_PORT": "5432",
+        **postgres_server().loader_env(),
         "TARGET_POSTGRES_USER": "postgres",
         "TARGET_POSTGRES_PASSWORD": "any",  # the loader requires one; trust auth ignores it
         "TARGET_POSTGRES_DATABASE": new_database,
@@ -290,7 +289,7 @@ def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
     finally:
         sandbox.server.stop()
     keys = primary_keys(TapCast)
-    with psycopg.connect(PG_DSN.replace("dbname=test", f"dbname={new_database}")) as db:
+    with psycopg.connect(postgres_server().dsn(new_database)) as db:
         tables = [
             name
             for (name,) in db.execute(

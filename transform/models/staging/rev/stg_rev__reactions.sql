@@ -1,0 +1,7 @@
+-- Emoji reactions are counts per time bucket: no person, aggregate only.
+select
+    webcast_id as source_event_id,
+    cast(run_number as bigint) as run_number,
+    cast("count" as bigint) as reactions
+from {{ source('rev', 'reactions') }}
+{{ engagement_live_rows(source('rev', 'reactions')) }}
