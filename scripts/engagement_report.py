@@ -161,9 +161,15 @@ def minutes_chart(rows: list[Row]) -> go.Figure:
     figure.update_layout(
         title="Minutes viewed per event, live and on demand, beside the vendor's figure",
         barmode="stack",
-        height=520,
+        height=560,
         yaxis_title="minutes",
-        **LAYOUT,
+        xaxis_tickangle=-35,
+        # The legend above the plot: the slanted event names take the space below it.
+        **{
+            **LAYOUT,
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+            "margin": {"l": 60, "r": 20, "t": 90, "b": 40},
+        },
     )
     return figure
 
