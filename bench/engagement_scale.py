@@ -334,7 +334,10 @@ def land_base(workdir: Path) -> Path:
     demo.MODEL = False
     os.environ["MELTANO_STATE_BACKEND_URI"] = f"file://{workdir}/state"
     if demo.main() != 0:
-        raise SystemExit("landing the demo data failed")
+        kept = ROOT / "output" / "engagement_scale_demo.log"
+        kept.parent.mkdir(exist_ok=True)
+        kept.write_bytes(Path(demo.LOG).read_bytes())
+        raise SystemExit(f"landing the demo data failed; Meltano's log: {kept}")
     return Path(demo.WAREHOUSE)
 
 
