@@ -124,16 +124,15 @@ def chromium() -> str:
     reason = "Chromium is not installed (Debian: apt-get install chromium)"
     if os.environ.get("CI") != "true":
         pytest.skip(f"{reason}: the report was not rendered")
-    install = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        check=False,
-    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
+    if result.returncode:  # a fresh image may have no package lists yet
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, check=False)
+        result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
     found = shutil.which("chromium")
     if not found:
-        pytest.fail(f"{reason} and apt-get could not install it:\n{install.stderr[-2000:]}")
+        pytest.fail(f"{reason} and apt-get could not install it:\n{result.stderr[-2000:]}")
     return found
 
 
