@@ -104,8 +104,9 @@ def build_marts(path: Path) -> None:
         )
         db.execute(
             """create table engagement.engagement__people as select * from (values
-            ('pa', 3), ('pb', 1), ('pc', 2), ('pd', 1), ('pe', 1))
-            t(person_key, source_systems)"""
+            ('pa', null, 'example.com', 3), ('pb', null, 'example.com', 1),
+            ('pc', null, 'acme.io', 2), ('pd', null, 'acme.io', 1), ('pe', null, 'acme.io', 1))
+            t(person_key, email, email_domain, source_systems)"""
         )
 
 
