@@ -108,7 +108,10 @@ def meltano_env(tmp: Path, sandbox_urls: dict[str, str], **extra: str) -> dict[s
 
 
 def pipeline(loader: str, utility: str) -> list[str]:
-    return ["run", *[step for tap in TAPS for step in (tap, loader)], f"{utility}:build"]
+    # A state id of its own: a demo running the same pipelines in this checkout at the same
+    # time would otherwise make Meltano refuse the run.
+    suffix = f"--state-id-suffix=model-{uuid.uuid4().hex[:8]}"
+    return ["run", suffix, *[step for tap in TAPS for step in (tap, loader)], f"{utility}:build"]
 
 
 @pytest.fixture(scope="session")
