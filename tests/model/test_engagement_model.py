@@ -19,7 +19,7 @@ import pytest
 
 from tests.helpers import ROOT
 from tests.model.conftest import Build, postgres_dsn
-from tests.model.truth import Expected, person_key
+from tests.model.truth import Expected, Scores, person_key
 
 pytestmark = pytest.mark.e2e
 
@@ -257,3 +257,19 @@ def test_it_works_as_a_dbt_package_pointed_at_other_schemas(duckdb_build, tmp_pa
         {"source_system": "rev", "events": 8},
         {"source_system": "webcasts", "events": 4},
     ]
+
+
+def test_engagement_scores_follow_the_documented_formula(duckdb_build, truth):
+    """Every attendee's score and components, recomputed from the sandbox truth."""
+    expected = Scores(truth).scores
+    rows = duckdb_rows(
+        duckdb_build,
+        "select source_system, source_event_id, person_key, engagement_score, score_components "
+        "from engagement.engagement__person_event_metrics where attended",
+    )
+    ours = {(r["source_system"], r["source_event_id"], r["person_key"]): r for r in rows}
+    assert set(ours) == set(expected)
+    for key, (score, used) in expected.items():
+        assert abs(ours[key]["engagement_score"] - score) <= 0.05 + 1e-9, (key, score)
+        assert ours[key]["score_components"] == used, key
+    assert {used for _, used in expected.values()} >= {"A,K,F", "A,L,Q,P,S", "A,Q,P,C"}
