@@ -8,6 +8,7 @@ query string or a response body, and a JSON body parsed once per response.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import logging
 import threading
@@ -82,6 +83,11 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     #: What a 404 means on this stream: None, a wrong setting (fatal); else the parent
     #: ("campaign", "webcast") deleted after it was listed, which is warned about and skipped.
     vanished_parent: str | None = None
+
+    #: 429s in a row one attempt takes as "not your turn yet" and sends again, without
+    #: using one of 'max_retries', for a stream that keeps the vendor's pace itself
+    #: (``request_turn``); 0: a 429 is retried like a 5xx, after Retry-After.
+    throttled_in_a_row: int = 0
 
     #: What each answer means on this stream (tap_common/answers.py), before the 404 row
     #: of ``vanished_parent`` and DEFAULT_ANSWERS; the first row that matches decides.
@@ -310,11 +316,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retry decorator without backoff's own log lines (they print full URLs),
-        and a new login when an answer means the session ended (LOG_IN_AGAIN)."""
+        each attempt in its turn (``request_turn``, ``throttled_in_a_row``), and a new login
+        when an answer means the session ended (LOG_IN_AGAIN)."""
+
+        in_turn = self.in_turn(func)
 
         def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
             self.progress.request(self.partition)
-            return func(*args, **kwargs)
+            return in_turn(*args, **kwargs)
 
         def on_retry(details: Details) -> None:
             self.progress.retry(self.partition)
@@ -349,6 +358,31 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             raise FatalAPIError(f"{ended}: {ended.hint}") from None
 
         return with_a_live_session
+
+    def in_turn(self, func: t.Callable) -> t.Callable:
+        """``func`` sent in its turn (``request_turn``); a 429 is sent again up to
+        ``throttled_in_a_row`` times without using one of 'max_retries': a stream that
+        keeps the vendor's pace itself takes it as its turn not come yet (``throttled``
+        paused it)."""
+
+        def in_turn(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            for _ in range(max(1, self.throttled_in_a_row)):
+                with self.request_turn():
+                    try:
+                        return func(*args, **kwargs)
+                    except RetriableAPIError as exc:
+                        status = getattr(exc.response, "status_code", None)
+                        if not self.throttled_in_a_row or status != HTTPStatus.TOO_MANY_REQUESTS:
+                            raise
+                        throttled = exc
+            raise throttled
+
+        return in_turn
+
+    def request_turn(self) -> t.ContextManager[None]:
+        """Held while one attempt waits for its turn and is sent (Rev: one of the
+        'max_concurrency' request slots and the rate limit of its family)."""
+        return contextlib.nullcontext()
 
     def log_in_again(self, request: requests.PreparedRequest) -> bool:
         """After a LOG_IN_AGAIN answer to ``request``: renew the session (unless another
