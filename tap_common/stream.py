@@ -40,13 +40,18 @@ from tap_common.errors import (
     tls_failure,
     unreachable_cause,
 )
+from tap_common.failures import RunStoppingError, fail_alone, stops_the_run
 from tap_common.http import NestedTooDeepError, VendorSession, decode_json, new_session
 from tap_common.logs import SDK_LINES
 from tap_common.prefetch import Prefetcher
 from tap_common.progress import StreamProgress
 from tap_common.retry import retry_wait_generator, small_jitter
 from tap_common.run import RunT
-from tap_common.sdk_internals import RecordMessagesWithoutMaskWalk
+from tap_common.sdk_internals import (
+    RecordMessagesWithoutMaskWalk,
+    WrappedSync,
+    write_starting_bookmark,
+)
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -69,7 +74,7 @@ RETRIED_ERRORS = (
 _PARSED_BODY = "_tap_parsed_body"
 
 
-class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
+class VendorStream(WrappedSync, RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     """Base stream: the run object, retries, safe messages, JSON parsed once."""
 
     #: Product name used in error messages, e.g. "Cast".
@@ -79,6 +84,10 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     #: (``max_concurrency`` setting). The stream's requests must then read no state that
     #: the main thread changes: what they need is read in ``prepare_partition``.
     prefetch_partitions: bool = False
+
+    #: Whether sibling streams read their rows of a partition from one shared read (an
+    #: event's audience report): when it failed for one, the others fail without a request.
+    reads_shared_by_siblings: bool = False
 
     #: What a 404 means on this stream: None, a wrong setting (fatal); else the parent
     #: ("campaign", "webcast") deleted after it was listed, which is warned about and skipped.
@@ -103,6 +112,12 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
         self._session_shared = False
+        # The SDK calls get_records once per partition: wrapping the bound method (the
+        # stream's outermost override) lets a failed partition end there, after the
+        # stream's own code has unwound, and the run go on (tap_common/failures.py).
+        self.get_records = fail_alone(  # type: ignore[method-assign,assignment]
+            self, lambda: self.run.failures, self.get_records, self.map_row
+        )
 
     @property
     def run(self) -> RunT:
@@ -142,6 +157,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def commit_state(self) -> None:
         """Write a STATE message now (the SDK writes one when the whole stream ends)."""
         self._owner.state_writer.write_state(self.tap_state)
+
+    @override
+    def sync_failed(self, context: Context | None, exc: FatalAPIError) -> None:
+        """A failure outside a partition's rows (planning the partitions) costs this
+        stream, or this parent's children, and the run goes on."""
+        if stops_the_run(exc):
+            raise exc
+        self.run.failures.failed(self, context, exc)
 
     # --- partitions, fetched ahead ----------------------------------------------------
 
@@ -215,13 +238,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         bookmark, which does not change before its turn, so the SDK's second write is the
         same value.
         """
-        self.state_manager.write_starting_replication_value(
-            context=context,
-            replication_method=self.replication_method,
-            replication_key=self.replication_key,
-            config=dict(self.config),
-            compare_start_date_fn=self.compare_start_date,
-        )
+        write_starting_bookmark(self, context)
         self.prepare_partition(context)
 
     def prepare_partition(self, context: Context | None) -> None:
@@ -231,8 +248,13 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Rows are mapped already (``map_row``), inside their partition: a bad value
+        fails that partition only."""
+        return row
+
+    def map_row(self, row: dict, context: Context | None = None) -> dict | None:
         """Map one vendor row with ``to_record`` and make it match the schema
-        (tap_common/conform.py); a bad value stops the run saying where."""
+        (tap_common/conform.py); a bad value fails the partition saying where."""
         try:
             record = self.to_record(row, context)
             if record is None:
@@ -355,7 +377,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
                 self.logger.info("%s: %s; logging in again and sending it again.", self.name, ended)
                 if not self.log_in_again(request):
                     break
-            raise FatalAPIError(f"{ended}: {ended.hint}") from None
+            raise RunStoppingError(f"{ended}: {ended.hint}") from None
 
         return with_a_live_session
 
@@ -532,9 +554,8 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             message = self.response_error_message(response)
             raise SessionEndedError(message, response, self.answer_text(answer, response))
         elif means is Means.STOP:
-            raise FatalAPIError(
-                self.answer_text(answer, response) or self.response_error_message(response)
-            )
+            stop = RunStoppingError if answer.whole_run else FatalAPIError
+            raise stop(self.answer_text(answer, response) or self.response_error_message(response))
         return means
 
     def throttled(self, response: requests.Response) -> None:

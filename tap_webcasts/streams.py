@@ -189,6 +189,7 @@ class AudienceReportStream(WebcastsStream):
 
     parent_stream_type = EventsStream
     path = REPORT_PATH
+    reads_shared_by_siblings = True
 
     def rows_of(self, registrant: dict) -> t.Iterable[dict]:
         raise NotImplementedError
