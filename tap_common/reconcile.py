@@ -195,8 +195,8 @@ class PartitionRead:
                 raise IncompleteReadError(
                     f"{self.where}: {self.vendor}'s {self.total_name} changed while the "
                     f"partition was read, in each of {self.verdicts} reads (last from "
-                    f"{now.first_total} to {now.moved_to}). The run stops so that no bookmark "
-                    "passes rows that moved between pages; run again later."
+                    f"{now.first_total} to {now.moved_to}). The partition stops so that no "
+                    "bookmark passes rows that moved between pages; run again later."
                 )
             self.logger.warning(
                 "%s: %s's %s went from %d to %d while %s was read: the list changed, and "
@@ -228,7 +228,7 @@ class PartitionRead:
             raise IncompleteReadError(
                 f"{self.where}: {self.vendor}'s {self.total_name} says {now.total} "
                 f"{self.unit}; {self.verdicts} complete reads found "
-                f"{self._reads_text(now.rows)}, no two in a row alike. The run stops so that "
+                f"{self._reads_text(now.rows)}, no two in a row alike. The partition stops so that "
                 "no bookmark passes rows that come and go; run again later, and report it "
                 f"to {self.vendor} if it persists."
             )
