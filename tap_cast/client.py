@@ -80,6 +80,7 @@ class CastStream(VendorStream[CastRun]):
             (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN),
             say="Cast rejected the API key for org '{org_slug}' (HTTP {status}). Check the "
             "'api_key' and 'org_slug' settings: the key is issued per org by support@cast.app.",
+            whole_run=True,
         ),
         Answer(
             Means.STOP,

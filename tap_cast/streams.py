@@ -267,7 +267,7 @@ class CampaignsStream(CastStream):
         for cast_id in unique_cast_ids(self.config):
             for row in self.campaign_list(cast_id):
                 try:
-                    record = self.post_process(dict(row), {"cast_id": cast_id})
+                    record = self.map_row(dict(row), {"cast_id": cast_id})
                 except VendorDataError:
                     return contexts
                 if record is not None:

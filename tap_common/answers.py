@@ -49,7 +49,8 @@ class Means(enum.Enum):
     SKIP = "skip"
     #: The vendor's way of saying "no rows" (an empty body): ``say`` is logged (info).
     NO_ROWS = "no rows"
-    #: The request cannot succeed as configured: the run stops, ``say`` is the hint.
+    #: The request cannot succeed as configured: its partition fails (the whole run stops
+    #: with ``whole_run``), ``say`` is the hint.
     STOP = "stop"
 
 

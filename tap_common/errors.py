@@ -125,7 +125,7 @@ def stop_before_retrying(
 
 class IncompleteReadError(FatalAPIError):
     """What was read does not add up to what the vendor says it holds, even after reading
-    the partition again: the run stops before a bookmark could pass the missing rows."""
+    the partition again: the partition fails before its bookmark could pass the missing rows."""
 
     @classmethod
     def shortfall(
@@ -141,7 +141,7 @@ class IncompleteReadError(FatalAPIError):
         """``stream 'x' a=1: Rev says it holds 1230 sessions (totalSessions), 1030 were read``"""
         return cls(
             f"stream '{stream}' {partition_label(context)}: {vendor} says it holds {says}, "
-            f"but {read} {unit} were read, also after reading it again. The run stops so "
-            "that no bookmark passes the missing rows; run again later, and report it to "
+            f"but {read} {unit} were read, also after reading it again. The partition stops "
+            "so that no bookmark passes the missing rows; run again later, and report it to "
             f"{vendor} if it persists."
         )

@@ -22,10 +22,14 @@ import sys
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-_SYNC_ERROR = "An unhandled error occurred while syncing"
-_UNSORTED = "Stream is assumed to be unsorted"
-_STREAM_START = "Beginning sync of"
-_PER_PARTITION = (_STREAM_START, "Starting incremental sync of")
+from tap_common.sdk_internals import (
+    SDK_INCREMENTAL_START,
+    SDK_STREAM_START,
+    SDK_SYNC_ERROR,
+    SDK_UNSORTED,
+)
+
+_PER_PARTITION = (SDK_STREAM_START, SDK_INCREMENTAL_START)
 
 
 class SdkLines(logging.Filter):
@@ -38,15 +42,15 @@ class SdkLines(logging.Filter):
     @override
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
-        if message.startswith(_SYNC_ERROR):
+        if message.startswith(SDK_SYNC_ERROR):
             return not isinstance(sys.exc_info()[1], FatalAPIError)
-        if message.startswith(_STREAM_START) and record.name not in self.started:
+        if message.startswith(SDK_STREAM_START) and record.name not in self.started:
             self.started.add(record.name)
             return True
         if message.startswith(_PER_PARTITION) and record.levelno > logging.DEBUG:
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
             return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-        return not message.startswith(_UNSORTED)
+        return not message.startswith(SDK_UNSORTED)
 
 
 SDK_LINES = SdkLines()  # one per process; VendorTap.sync_all forgets the streams started

@@ -96,10 +96,8 @@ class Prefetcher(t.Generic[T]):
         try:
             while True:
                 item = job.chunks.get()
-                if item is _END:
+                if item is _END or isinstance(item, _Failed):
                     break
-                if isinstance(item, _Failed):
-                    raise item.error
                 yield from item
         except BaseException:
             self.close()
@@ -108,6 +106,9 @@ class Prefetcher(t.Generic[T]):
             self.jobs[index] = _Job(None)  # let the partition's buffers go
         if self.next_index == len(self.contexts):
             self.close()
+        if isinstance(item, _Failed):
+            # This partition's own failure: the partitions fetched after it stay valid.
+            raise item.error
 
     def close(self) -> None:
         """Stop the workers: they drop what they fetched and end."""

@@ -12,6 +12,8 @@ import signal
 import threading
 import typing as t
 
+from tap_common.failures import PartitionFailures
+
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
@@ -25,6 +27,8 @@ class VendorRun:
         #: Set by the first response from the API: from then on a failed connection is
         #: retried; before it, it means a wrong 'base_url' and stops the run at once.
         self.answered = threading.Event()
+        #: The partitions that failed (tap_common/failures.py): the run goes on without them.
+        self.failures = PartitionFailures()
 
     def is_selected(self, stream_name: str) -> bool:
         """Whether the catalog selects ``stream_name`` (its rows are written)."""

@@ -1,9 +1,9 @@
 """Every place that leans on singer-sdk beyond its public hooks, each for a reason below.
 
 Private names: the per-record steps (the SDK offers no public hook for them, and they are
-most of a fast stream's cost) and the signal handlers. Beside them, the other touch
-points: the wrap of ``sync_all`` (final in the SDK), the state manager call that readies a
-partition requested ahead, and the SDK log lines the taps replace.
+most of a fast stream's cost), the signal handlers and the write of a partition's starting
+bookmark. Beside them, the other touch points: the wraps of ``sync_all`` and ``sync``
+(final in the SDK) and the text of the SDK log lines the taps replace.
 tests/common/test_sdk_internals.py fails loudly if the SDK renames or reshapes any of
 them: upgrade the SDK only with that test.
 """
@@ -16,6 +16,7 @@ import threading
 import typing as t
 
 from singer_sdk import RESTStream, Tap
+from singer_sdk.exceptions import FatalAPIError
 
 # Private 1: the SDK's per-record type conformance, called as the SDK itself calls it.
 from singer_sdk.helpers._typing import conform_record_data_types
@@ -63,6 +64,35 @@ class RecordMessagesWithoutMaskWalk(RESTStream[t.Any]):
                     version=self._stream_version,
                     time_extracted=dt.datetime.now(dt.timezone.utc),
                 )
+
+
+class WrappedSync(RESTStream[t.Any]):
+    """A stream whose sync's API errors go to ``sync_failed`` instead of ending the run."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.whole_sync_failed = False
+
+    # The SDK marks Stream.sync final; we wrap it, never change it. It is called once per
+    # stream, and once per parent record for a child stream.
+    @override  # type: ignore[misc]
+    def sync(self, context: Context | None = None) -> None:
+        try:
+            super().sync(context)
+        except FatalAPIError as exc:
+            self.whole_sync_failed = context is None
+            self.sync_failed(context, exc)
+
+    # Tap.sync_all calls it after each top-level sync: a stream that failed as a whole
+    # keeps its state as it was (finalizing would also plan its partitions again).
+    @override
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        if not self.whole_sync_failed:
+            super().finalize_state_progress_markers(state)
+
+    def sync_failed(self, context: Context | None, exc: FatalAPIError) -> None:
+        """The sync of ``context`` failed with ``exc``; raise it to end the run."""
+        raise exc
 
 
 class BookmarkOncePerPartition(RESTStream[t.Any]):
@@ -115,6 +145,7 @@ class WrappedRun(Tap):
         self.run_starting()
         try:
             super().sync_all()
+            self.run_complete()
         except RunInterrupted:
             # The run's last message, even if unchanged since the last STATE: every
             # bookmark in it covers only rows already written.
@@ -126,6 +157,9 @@ class WrappedRun(Tap):
     def run_starting(self) -> None:
         """Before the SDK's sync_all."""
 
+    def run_complete(self) -> None:
+        """After the SDK's sync_all returned: raise here to end the run with an error."""
+
     def run_ended(self) -> None:
         """After the SDK's sync_all, however it ended."""
 
@@ -135,3 +169,19 @@ def stop_on_signal(signum: int, frame: FrameType | None) -> None:
     process at once."""
     signal.signal(signum, signal.SIG_DFL)
     raise RunInterrupted(signum)
+
+
+# Private 6: the SDK's own step that writes a partition's starting bookmark, just before
+# the partition's turn. A partition requested ahead (tap_common/prefetch.py) needs it
+# earlier; calling the SDK's step keeps the two writes the same. Public alternative: none.
+def write_starting_bookmark(stream: RESTStream[t.Any], context: Context | None) -> None:
+    """Write ``context``'s starting bookmark as the SDK does before the partition's turn."""
+    stream._write_starting_replication_value(context)
+
+
+#: SDK log lines the taps replace or correct (tap_common/logs.py says why), by the text
+#: they start with; tests/common/test_sdk_internals.py checks the SDK still logs each.
+SDK_SYNC_ERROR = "An unhandled error occurred while syncing"
+SDK_UNSORTED = "Stream is assumed to be unsorted"
+SDK_STREAM_START = "Beginning sync of"
+SDK_INCREMENTAL_START = "Starting incremental sync of"

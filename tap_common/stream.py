@@ -8,6 +8,7 @@ query string or a response body, and a JSON body parsed once per response.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import logging
 import threading
@@ -39,13 +40,18 @@ from tap_common.errors import (
     tls_failure,
     unreachable_cause,
 )
+from tap_common.failures import RunStoppingError, fail_alone, stops_the_run
 from tap_common.http import NestedTooDeepError, VendorSession, decode_json, new_session
 from tap_common.logs import SDK_LINES
 from tap_common.prefetch import Prefetcher
 from tap_common.progress import StreamProgress
 from tap_common.retry import retry_wait_generator, small_jitter
 from tap_common.run import RunT
-from tap_common.sdk_internals import RecordMessagesWithoutMaskWalk
+from tap_common.sdk_internals import (
+    RecordMessagesWithoutMaskWalk,
+    WrappedSync,
+    write_starting_bookmark,
+)
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -68,7 +74,7 @@ RETRIED_ERRORS = (
 _PARSED_BODY = "_tap_parsed_body"
 
 
-class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
+class VendorStream(WrappedSync, RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     """Base stream: the run object, retries, safe messages, JSON parsed once."""
 
     #: Product name used in error messages, e.g. "Cast".
@@ -79,9 +85,18 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     #: the main thread changes: what they need is read in ``prepare_partition``.
     prefetch_partitions: bool = False
 
+    #: Whether sibling streams read their rows of a partition from one shared read (an
+    #: event's audience report): when it failed for one, the others fail without a request.
+    reads_shared_by_siblings: bool = False
+
     #: What a 404 means on this stream: None, a wrong setting (fatal); else the parent
     #: ("campaign", "webcast") deleted after it was listed, which is warned about and skipped.
     vanished_parent: str | None = None
+
+    #: 429s in a row one attempt takes as "not your turn yet" and sends again, without
+    #: using one of 'max_retries', for a stream that keeps the vendor's pace itself
+    #: (``request_turn``); 0: a 429 is retried like a 5xx, after Retry-After.
+    throttled_in_a_row: int = 0
 
     #: What each answer means on this stream (tap_common/answers.py), before the 404 row
     #: of ``vanished_parent`` and DEFAULT_ANSWERS; the first row that matches decides.
@@ -97,6 +112,12 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         self._thread = threading.local()
         self._prefetcher: Prefetcher[dict] | None = None
         self._session_shared = False
+        # The SDK calls get_records once per partition: wrapping the bound method (the
+        # stream's outermost override) lets a failed partition end there, after the
+        # stream's own code has unwound, and the run go on (tap_common/failures.py).
+        self.get_records = fail_alone(  # type: ignore[method-assign,assignment]
+            self, lambda: self.run.failures, self.get_records, self.map_row
+        )
 
     @property
     def run(self) -> RunT:
@@ -136,6 +157,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     def commit_state(self) -> None:
         """Write a STATE message now (the SDK writes one when the whole stream ends)."""
         self._owner.state_writer.write_state(self.tap_state)
+
+    @override
+    def sync_failed(self, context: Context | None, exc: FatalAPIError) -> None:
+        """A failure outside a partition's rows (planning the partitions) costs this
+        stream, or this parent's children, and the run goes on."""
+        if stops_the_run(exc):
+            raise exc
+        self.run.failures.failed(self, context, exc)
 
     # --- partitions, fetched ahead ----------------------------------------------------
 
@@ -209,13 +238,7 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
         bookmark, which does not change before its turn, so the SDK's second write is the
         same value.
         """
-        self.state_manager.write_starting_replication_value(
-            context=context,
-            replication_method=self.replication_method,
-            replication_key=self.replication_key,
-            config=dict(self.config),
-            compare_start_date_fn=self.compare_start_date,
-        )
+        write_starting_bookmark(self, context)
         self.prepare_partition(context)
 
     def prepare_partition(self, context: Context | None) -> None:
@@ -225,8 +248,13 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Rows are mapped already (``map_row``), inside their partition: a bad value
+        fails that partition only."""
+        return row
+
+    def map_row(self, row: dict, context: Context | None = None) -> dict | None:
         """Map one vendor row with ``to_record`` and make it match the schema
-        (tap_common/conform.py); a bad value stops the run saying where."""
+        (tap_common/conform.py); a bad value fails the partition saying where."""
         try:
             record = self.to_record(row, context)
             if record is None:
@@ -310,11 +338,14 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retry decorator without backoff's own log lines (they print full URLs),
-        and a new login when an answer means the session ended (LOG_IN_AGAIN)."""
+        each attempt in its turn (``request_turn``, ``throttled_in_a_row``), and a new login
+        when an answer means the session ended (LOG_IN_AGAIN)."""
+
+        in_turn = self.in_turn(func)
 
         def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
             self.progress.request(self.partition)
-            return func(*args, **kwargs)
+            return in_turn(*args, **kwargs)
 
         def on_retry(details: Details) -> None:
             self.progress.retry(self.partition)
@@ -346,9 +377,34 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
                 self.logger.info("%s: %s; logging in again and sending it again.", self.name, ended)
                 if not self.log_in_again(request):
                     break
-            raise FatalAPIError(f"{ended}: {ended.hint}") from None
+            raise RunStoppingError(f"{ended}: {ended.hint}") from None
 
         return with_a_live_session
+
+    def in_turn(self, func: t.Callable) -> t.Callable:
+        """``func`` sent in its turn (``request_turn``); a 429 is sent again up to
+        ``throttled_in_a_row`` times without using one of 'max_retries': a stream that
+        keeps the vendor's pace itself takes it as its turn not come yet (``throttled``
+        paused it)."""
+
+        def in_turn(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            for _ in range(max(1, self.throttled_in_a_row)):
+                with self.request_turn():
+                    try:
+                        return func(*args, **kwargs)
+                    except RetriableAPIError as exc:
+                        status = getattr(exc.response, "status_code", None)
+                        if not self.throttled_in_a_row or status != HTTPStatus.TOO_MANY_REQUESTS:
+                            raise
+                        throttled = exc
+            raise throttled
+
+        return in_turn
+
+    def request_turn(self) -> t.ContextManager[None]:
+        """Held while one attempt waits for its turn and is sent (Rev: one of the
+        'max_concurrency' request slots and the rate limit of its family)."""
+        return contextlib.nullcontext()
 
     def log_in_again(self, request: requests.PreparedRequest) -> bool:
         """After a LOG_IN_AGAIN answer to ``request``: renew the session (unless another
@@ -498,9 +554,8 @@ class VendorStream(RecordMessagesWithoutMaskWalk, t.Generic[RunT]):
             message = self.response_error_message(response)
             raise SessionEndedError(message, response, self.answer_text(answer, response))
         elif means is Means.STOP:
-            raise FatalAPIError(
-                self.answer_text(answer, response) or self.response_error_message(response)
-            )
+            stop = RunStoppingError if answer.whole_run else FatalAPIError
+            raise stop(self.answer_text(answer, response) or self.response_error_message(response))
         return means
 
     def throttled(self, response: requests.Response) -> None:

@@ -21,6 +21,7 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_common.conform import clean_text
+from tap_common.failures import PartitionsFailedError
 from tap_common.inputs import (
     InputFileError,
     future_bookmarks,
@@ -263,6 +264,13 @@ class VendorTap(WrappedRun, t.Generic[RunT]):
             self.logger.warning("%s", line)
 
     @override
+    def run_complete(self) -> None:
+        """Partitions failed while the rest was read: the run ends with their lines."""
+        error = self.run.failures.error()
+        if error is not None:
+            raise error
+
+    @override
     def run_ended(self) -> None:
         """The run object closes (stops worker threads, frees files, logs totals) however
         the run ended."""
@@ -351,6 +359,10 @@ class VendorTap(WrappedRun, t.Generic[RunT]):
             # "Config validation failed" and the whole settings schema.
             for error in exc.errors:
                 cls.logger.error(error)
+            sys.exit(1)
+        except PartitionsFailedError as exc:
+            for line in (exc.headline, *exc.lines):  # one line per failed partition
+                cls.logger.error("%s: %s", cls.name, line)
             sys.exit(1)
         except FatalAPIError as exc:
             cls.logger.error("%s: %s", cls.name, exc)

@@ -54,7 +54,7 @@ from tap_common.errors import (
     retry_advice,
     stop_before_retrying,
 )
-from tap_common.http import CrossHostRedirectError, new_session
+from tap_common.http import CrossHostRedirectError, NestedTooDeepError, decode_json, new_session
 from tap_common.retry import RetryPolicy, retry_after_seconds, retrying
 from tap_common.secrets import register_secret
 
@@ -451,8 +451,8 @@ class RevAuthenticator(requests.auth.AuthBase):
 def _json_object(response: requests.Response) -> dict | None:
     """The body of ``response`` if it is a JSON object, else None."""
     try:
-        body = response.json()
-    except ValueError:
+        body = decode_json(response.content)
+    except (ValueError, NestedTooDeepError):
         return None
     return body if isinstance(body, dict) else None
 

@@ -3,6 +3,7 @@ paging, field names)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -224,6 +225,7 @@ class RevStream(VendorStream[RevRun]):
     renames: t.ClassVar[dict[str, str]] = {}
     #: What Rev's answers mean (tap_common/answers.py); streams put their own rows first.
     meanings: t.ClassVar[tuple[Answer, ...]] = (TOKEN_REJECTED, LOST_PAGE)
+    throttled_in_a_row = MAX_THROTTLED_IN_A_ROW
 
     @property
     @override
@@ -279,31 +281,16 @@ class RevStream(VendorStream[RevRun]):
         return self.requests_session.prepare_request(request)
 
     @override
-    def request_decorator(self, func: t.Callable) -> t.Callable:
-        """Rate limit every attempt, then tap_common's retries and new logins (a 401 means
-        LOG_IN_AGAIN: ``log_in_again``).
-
-        Each attempt holds one of the tap's ``max_concurrency`` request slots while it waits
-        for its rate-limit slot and is sent, so all streams together never have more
-        requests in flight than the setting.
-        """
-
-        def rate_limited(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
-            # A 429 is Rev refusing before serving: the family is paused and slowed
-            # (``throttled``) and the request sent again, without using one of
-            # 'max_retries'; only a family throttled this often in a row gives up.
-            for _ in range(MAX_THROTTLED_IN_A_ROW):
-                with self.run.request_slots:
-                    self.rate_limiter.acquire(self.rate_family)
-                    try:
-                        return func(prepared, context)
-                    except RetriableAPIError as exc:
-                        if getattr(exc.response, "status_code", None) != 429:
-                            raise
-                        throttled = exc
-            raise throttled
-
-        return super().request_decorator(rate_limited)
+    @contextlib.contextmanager
+    def request_turn(self) -> t.Iterator[None]:
+        """Each attempt holds one of the tap's ``max_concurrency`` request slots while it
+        waits for its rate-limit slot and is sent, so all streams together never have more
+        requests in flight than the setting. A 429 is Rev refusing before serving: the
+        family is paused and slowed (``throttled``) and the request sent again in its next
+        turn (``throttled_in_a_row``)."""
+        with self.run.request_slots:
+            self.rate_limiter.acquire(self.rate_family)
+            yield
 
     @override
     def log_in_again(self, request: requests.PreparedRequest) -> bool:

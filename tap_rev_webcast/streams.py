@@ -248,7 +248,10 @@ class RevWebcastsStream(RevStream):
             )
         for webcast_id, row in rows.items():
             yield row
-            # The SDK asks for the next row once this one's report streams are synced.
+            # The SDK asks for the next row once this one's report streams are synced; a
+            # webcast whose report failed is not done, so the bookmark stays before it.
+            if self.run.failures.touch(webcast_id=webcast_id):
+                continue
             if bookmark is not None and bookmark.done(webcast_id):
                 self.commit_state()
 

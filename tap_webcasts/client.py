@@ -126,7 +126,8 @@ class WebcastsStream(VendorStream[WebcastsRun]):
 
     @override
     def parse_body(self, response: requests.Response) -> t.Any:
-        """The rows of an envelope-checked body. A failure returnCode means LOG_IN_AGAIN:
+        """The envelope-checked body (``parse_content``), whose rows ``records_from_body``
+        reads, as in every tap. A failure returnCode means LOG_IN_AGAIN:
         the API does not say which code means an ended session, so any refusal earns one
         new login and the call again (tap_common's request pipeline); a refusal after it
         is fatal.
@@ -135,7 +136,7 @@ class WebcastsStream(VendorStream[WebcastsRun]):
         like a 5xx, then fatal.
         """
         try:
-            return list(self.records_from_body(response.content))
+            return self.parse_content(response.content)
         except parsers.ReportError as exc:
             message = f"{self.vendor_name} answered {self.path} with {exc}"
             raise SessionEndedError(message, response, REFUSED_AFTER_LOGIN) from None
@@ -143,13 +144,9 @@ class WebcastsStream(VendorStream[WebcastsRun]):
             msg = f"{self.vendor_name} answered {self.path} with an unreadable body: {exc}"
             raise RetriableAPIError(msg, response) from None
 
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        return t.cast("list[dict]", self.parsed_body(response))  # parse_body made the rows
-
-    @override
-    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        """The rows of a raw (XML or JSON) body; raises ReportError on a failure returnCode."""
+    def parse_content(self, content: bytes) -> t.Any:
+        """A raw (XML or JSON) body, its envelope checked; raises ReportError on a failure
+        returnCode, VendorDataError on a body that is no envelope."""
         raise NotImplementedError
 
     @override

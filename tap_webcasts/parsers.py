@@ -310,6 +310,17 @@ def parse_event_list(content: bytes) -> list[dict]:
 # --- audience report -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DownloadedReport:
+    """The audience report of event ``ei``, downloaded to ``path`` in format ``fmt``;
+    ``expected``: the registrants a CSV report must hold (see ``iter_registrants``)."""
+
+    ei: int
+    path: Path
+    fmt: str
+    expected: int | None = None
+
+
 def iter_registrants(path: Path, fmt: str, *, expected: int | None = None) -> t.Iterator[dict]:
     """Stream the registrants of a downloaded report, normalised to one shape for all formats.
 

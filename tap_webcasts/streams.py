@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
-from tap_common.answers import SAMPLE_BYTES
+from tap_common.download import download
 from tap_common.errors import VendorDataError
 from tap_common.reconcile import partition_read
 from tap_common.records import split_unmapped, surrogate_key, utc_iso
@@ -77,8 +76,8 @@ class EventsStream(WebcastsStream):
         return {"ver": "2.0"}
 
     @override
-    def records_from_body(self, body: t.Any) -> t.Iterable[dict]:
-        return parsers.parse_event_list(body)
+    def parse_content(self, content: bytes) -> list[dict]:
+        return parsers.parse_event_list(content)
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
@@ -190,9 +189,18 @@ class AudienceReportStream(WebcastsStream):
 
     parent_stream_type = EventsStream
     path = REPORT_PATH
+    reads_shared_by_siblings = True
 
     def rows_of(self, registrant: dict) -> t.Iterable[dict]:
         raise NotImplementedError
+
+    @override
+    def records_from_body(self, body: parsers.DownloadedReport) -> t.Iterable[dict]:
+        """The rows of a downloaded report, parsed as a stream: memory stays flat."""
+        registrants = parsers.iter_registrants(body.path, body.fmt, expected=body.expected)
+        for registrant in registrants:
+            for row in self.rows_of(registrant):
+                yield {"ei": body.ei, "email": registrant["email"], **row}
 
     @cached_property
     def report_tz(self) -> ZoneInfo:
@@ -233,14 +241,13 @@ class AudienceReportStream(WebcastsStream):
         while True:
             try:
                 path = reports.get(ei, self.download_event_report, self.prepare_report, again=again)
-                registrants = parsers.iter_registrants(
-                    path, self.response_format, expected=reports.expected.get(path)
-                )
                 # A failure returnCode or a shortfall precedes every registrant, so reading
                 # the report again emits no repeats.
-                for registrant in registrants:
-                    for row in self.rows_of(registrant):
-                        yield {"ei": ei, "email": registrant["email"], **row}
+                yield from self.records_from_body(
+                    parsers.DownloadedReport(
+                        ei, path, self.response_format, expected=reports.expected.get(path)
+                    )
+                )
                 self._renewed = False
                 self.run.reports_read.setdefault(ei, set()).add(self.name)
                 return
@@ -298,7 +305,7 @@ class AudienceReportStream(WebcastsStream):
     def download_report(self, context: Context, path: Path) -> None:
         """Stream the report to ``path``, with the usual retries; it may be very large.
 
-        A cut report is downloaded again like a 5xx (``download_once``). A CSV report sent
+        A cut report is downloaded again like a 5xx (``fetch_report``). A CSV report sent
         without Content-Length or chunked framing is reconciled with the same report in XML.
         """
         request = self.build_prepared_request(
@@ -307,7 +314,7 @@ class AudienceReportStream(WebcastsStream):
             params=self.report_params(context),
             headers=self.http_headers,
         )
-        framed = self.send(request, context, attempt=partial(self.download_once, path=path))
+        framed = self.fetch_report(request, context, path)
         if not framed and parsers.report_format(path) == "csv":
             self.run.report_files.expected[path] = self.registrants_in_xml(context, path)
 
@@ -325,34 +332,30 @@ class AudienceReportStream(WebcastsStream):
         )
         xml = path.with_name(f"{path.name}-xml")
         try:
-            self.send(request, context, attempt=partial(self.download_once, path=xml))
+            self.fetch_report(request, context, xml)
             return parsers.count_registrants(xml)
         finally:
             xml.unlink(missing_ok=True)
             self.run.report_files.sessions.pop(xml, None)
 
-    def download_once(
-        self, request: requests.PreparedRequest, context: Context | None, *, path: Path
-    ) -> bool:
-        """One attempt: stream the body into ``path`` and check it is whole (a cut or HTML
-        body is retried like a 5xx). True when the HTTP framing (Content-Length or chunked)
+    def fetch_report(self, request: requests.PreparedRequest, context: Context, path: Path) -> bool:
+        """Download a report into ``path`` (tap_common/download.py): a cut or HTML body is
+        downloaded again like a 5xx. True when the HTTP framing (Content-Length or chunked)
         would have shown bytes missing (requests raises then, and the attempt is retried)."""
-        signed = self.authenticator(request.copy())
-        self.run.report_files.sessions[path] = self.authenticator.current
-        with self.requests_session.send(signed, stream=True, timeout=self.timeout) as response:
-            self.act_on(self.answer_to(response), response)  # by status and headers
-            encoding = response.headers.get("Transfer-Encoding", "").lower()
-            framed = "Content-Length" in response.headers or "chunked" in encoding
-            with path.open("wb") as file:
-                for chunk in response.iter_content(chunk_size=1 << 20):
-                    file.write(chunk)
-        with path.open("rb") as file:  # a page instead of the report (SIGN_IN_PAGE)
-            self.act_on(self.answer_to(response, sample=file.read(SAMPLE_BYTES)), response)
-        if problem := parsers.incomplete_report(path, framed=framed):
-            ei = (context or {}).get("ei")
-            msg = f"{self.vendor_name} answered {REPORT_PATH} for event {ei} with {problem}"
-            raise RetriableAPIError(msg, response)
-        return framed
+
+        def signed(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+            prepared = self.authenticator(prepared)
+            self.run.report_files.sessions[path] = self.authenticator.current  # it carries
+            return prepared
+
+        def whole(file: Path, framed: bool) -> str | None:
+            problem = parsers.incomplete_report(file, framed=framed)
+            if problem is None:
+                return None
+            ei = context["ei"]
+            return f"{self.vendor_name} answered {REPORT_PATH} for event {ei} with {problem}"
+
+        return download(self, request, context, path, whole=whole, signed=signed)
 
     def report_params(self, context: Context) -> dict[str, str]:
         params = {"ver": "2.0", "ei": str(context["ei"]), "tz": self.config.get("tz") or "GMT"}

@@ -32,6 +32,7 @@ from singer_sdk.testing import get_tap_test_class
 from singer_sdk.testing.runners import TapTestRunner
 
 from sandbox import CastDataset, RevAPI, RevDataset, SandboxServer, start_rev_sandbox
+from tap_common.failures import PartitionsFailedError
 from tap_rev_webcast.tap import TapRevWebcast
 
 if t.TYPE_CHECKING:
@@ -111,6 +112,14 @@ def run_tap(
     run = TapRun(stdout=raw.getvalue().decode(), stderr=err.getvalue(), error=error)
     run.messages = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     return run
+
+
+def failed_partitions(error: BaseException | None) -> list[str]:
+    """The line of each failed partition, from the error that ended a run whose other
+    partitions were read (tap_common/failures.py)."""
+    assert isinstance(error, PartitionsFailedError), repr(error)
+    assert all("\n" not in line for line in error.lines)
+    return error.lines
 
 
 # --- choosing streams ----------------------------------------------------------------------

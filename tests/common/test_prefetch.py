@@ -70,6 +70,9 @@ def test_a_failure_is_raised_at_its_partition_after_the_earlier_ones():
     with pytest.raises(ValueError, match="partition 3 failed"):
         list(prefetcher.rows(3))
     assert taken == [0, 1, 2]
+    # The partitions after a failed one are still served (the run goes on without it).
+    assert not prefetcher.stopped.is_set()
+    assert [row for n in (4, 5) for row in prefetcher.rows(n)] == [4, 5]
     assert prefetcher.stopped.is_set()
 
 

@@ -21,7 +21,7 @@ from tap_common import sdk_internals
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("tap_cast", "tap_common", "tap_rev_webcast", "tap_webcasts")
 ALLOWED_MODULE = ROOT / "tap_common" / "sdk_internals.py"
-MAX_PRIVATE_NAMES = 5
+MAX_PRIVATE_NAMES = 6
 
 
 def sdk_private_names() -> set[str]:
@@ -114,14 +114,56 @@ def test_children_sync_before_their_parent_record_is_written():
 
 
 def test_sync_all_is_still_the_whole_run():
-    """VendorTap wraps sync_all to close its run object however the run ends."""
-    assert "stream.sync()" in inspect.getsource(Tap.sync_all)
+    """VendorTap wraps sync_all to close its run object however the run ends, and each
+    stream's sync so that a failed stream is recorded and the run goes on."""
+    source = inspect.getsource(Tap.sync_all)
+    assert "stream.sync()" in source
+    assert source.index("stream.sync()") < source.index("stream.finalize_state_progress_markers()")
+    assert list(inspect.signature(Stream.sync).parameters) == ["self", "context"]
+    assert "child_stream.sync(context=child_context)" in inspect.getsource(Stream._sync_children)
+
+
+def test_the_sdk_still_installs_its_signal_handlers_in_one_overridable_step():
+    """WrappedRun replaces the handlers: the SDK's exit 0 on SIGTERM hides an unfinished run."""
+    assert "self._setup_signal_handlers()" in inspect.getsource(PluginBase.__init__)
+    assert list(inspect.signature(PluginBase._setup_signal_handlers).parameters) == ["self"]
+
+
+def test_the_starting_bookmark_is_still_written_by_one_step_before_each_partition():
+    source = inspect.getsource(Stream._sync_records)
+    step = "self._write_starting_replication_value(current_context)"
+    assert step in source
+    assert source.index(step) < source.index("self.get_records(current_context)")
+    assert list(inspect.signature(Stream._write_starting_replication_value).parameters) == [
+        "self",
+        "context",
+    ]
 
 
 @pytest.mark.parametrize(
-    "mixin", [sdk_internals.RecordMessagesWithoutMaskWalk, sdk_internals.BookmarkOncePerPartition]
+    "text",
+    [
+        sdk_internals.SDK_SYNC_ERROR,
+        sdk_internals.SDK_UNSORTED,
+        sdk_internals.SDK_STREAM_START,
+        sdk_internals.SDK_INCREMENTAL_START,
+    ],
 )
-def test_our_overrides_still_override_something(mixin):
+def test_the_sdk_log_lines_we_replace_are_still_logged(text):
+    package = Path(inspect.getfile(Stream)).parents[1]
+    assert any(text in path.read_text() for path in package.rglob("*.py")), text
+
+
+@pytest.mark.parametrize(
+    ("mixin", "base"),
+    [
+        (sdk_internals.RecordMessagesWithoutMaskWalk, RESTStream),
+        (sdk_internals.BookmarkOncePerPartition, RESTStream),
+        (sdk_internals.WrappedSync, RESTStream),
+        (sdk_internals.WrappedRun, Tap),
+    ],
+)
+def test_our_overrides_still_override_something(mixin, base):
     for name, member in vars(mixin).items():
         if callable(member) and name.startswith("_") and not name.startswith("__"):
-            assert hasattr(RESTStream, name), f"{name} no longer exists in the SDK"
+            assert hasattr(base, name), f"{name} no longer exists in the SDK"

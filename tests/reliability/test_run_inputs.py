@@ -268,9 +268,10 @@ def interrupted_run(
     return status, seconds, messages(out), err.read_text()
 
 
-@pytest.mark.parametrize("module", list(SCRIPTS))
 @pytest.mark.parametrize(
-    ("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["TERM", "INT"]
+    ("module", "signum", "status"),
+    [(module, signal.SIGTERM, 143) for module in SCRIPTS] + [("tap_cast", signal.SIGINT, 130)],
+    ids=[*(f"{module}-TERM" for module in SCRIPTS), "tap_cast-INT"],
 )
 def test_a_signal_ends_the_run_non_zero_and_its_state_resumes_every_row(
     tmp_path, module, signum, status

@@ -38,8 +38,14 @@ pytestmark = pytest.mark.e2e
 RETRYING = {"retry_base_seconds": 0, "max_retries": 12, "request_timeout": 1}
 
 
+#: Answers that are refused for good by design (tests/reliability/test_transport.py): a run
+#: meeting one ends non-zero, which this test of a successful run under faults cannot use.
+NOT_TRANSIENT = ("gzip-bomb", "deep-json")
+
+
 def every_fault(seed: int) -> FaultConfig:
-    return FaultConfig(rate=0.2, kinds=FAULT_KINDS, seed=seed, retry_after=1, slow_seconds=1.5)
+    kinds = tuple(kind for kind in FAULT_KINDS if kind not in NOT_TRANSIENT)
+    return FaultConfig(rate=0.2, kinds=kinds, seed=seed, retry_after=1, slow_seconds=1.5)
 
 
 def run_cli(module: str, config: dict, workdir: Path) -> subprocess.CompletedProcess[str]:

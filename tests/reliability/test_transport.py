@@ -211,6 +211,15 @@ def test_rev_json_nested_too_deep_stops_with_one_clear_line(rev: Rev):
     assert_no_report_bookmark(result)
 
 
+def test_rev_a_login_answer_nested_too_deep_stops_with_one_clear_line(rev: Rev):
+    rev.server.script("/api/v2/authenticate", ["deep-json"])
+    result = run_rev(rev, expect_error=True)
+    line = error_line(result, "/api/v2/authenticate")
+    assert "not a JSON object" in line
+    assert "RecursionError" not in result.stderr
+    assert result.records("attendee_sessions") == []
+
+
 def test_webcasts_json_nested_too_deep_stops_with_one_clear_line(webcasts: SandboxServer):
     webcasts.script(EVENT_LIST, ["deep-json"] * 10)
     config = webcasts_config(webcasts, response_format="json", max_retries=1)

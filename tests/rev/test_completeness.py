@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from sandbox import SandboxServer
+from tap_common.failures import MAX_FAILED_IN_A_ROW
 from tap_common.records import parse_timestamp
 from tap_rev_webcast.tap import TapRevWebcast
 from tests.helpers import (
@@ -28,6 +29,7 @@ from tests.helpers import (
     Rev,
     TapRun,
     catalog_selecting,
+    failed_partitions,
     rev_dataset,
     run_tap,
     start_rev,
@@ -317,11 +319,10 @@ def test_a_page_after_the_first_that_keeps_failing_stops_clearly(rev: Rev):
     webcast_id = big_webcast(rev)
     rev.server.script(f"{webcast_id}{REPORT}", [None, "503"] * 10)
     result = run(rev, expect_error=True, max_retries=3)
-    message = str(result.error)
+    message = failure_line(result.error, "attendee_sessions")
     assert f"stream 'attendee_sessions' webcast_id={webcast_id} run_number=0" in message
     assert "a page after the first failed 4 times" in message
     assert "HTTP 503" in message
-    assert "\n" not in message
     rows = result.records("attendee_sessions")
     assert len({r["session_key"] for r in rows}) == len(rows)
     assert max(scroll_ids_requested(rev).values()) == 1
@@ -344,12 +345,14 @@ def test_a_report_that_always_drips_stops_with_one_clear_line(rev: Rev):
     rev.api.drip_reports = 1000
     rev.api.drip_seconds = 0.3
     result = run(rev, expect_error=True, request_timeout=1, max_retries=1)
-    message = str(result.error)
-    assert re.search(
-        r"stream 'attendee_sessions' webcast_id=\S+ run_number=0: gave up after 2", message
-    )
-    assert "timed out" in message
-    assert "\n" not in message
+    # Every report drips: each partition fails alone, until five in a row stop the run.
+    lines = failed_partitions(result.error)
+    assert len(lines) == MAX_FAILED_IN_A_ROW
+    for line in lines:
+        assert re.search(
+            r"stream 'attendee_sessions' webcast_id=\S+ run_number=\d: gave up after 2", line
+        )
+        assert "timed out" in line
 
 
 # --- class 7: a webcast deleted between the list and its status ---------------------------

@@ -21,7 +21,7 @@ from tap_webcasts import parsers
 from tap_webcasts.tap import TapWebcasts
 from tests.helpers import WEBCASTS_PASSWORD as PASSWORD
 from tests.helpers import WEBCASTS_USERNAME as USERNAME
-from tests.helpers import run_tap, webcasts_config
+from tests.helpers import failed_partitions, run_tap, webcasts_config
 
 REPORT = "/api/reporting/audiencereports"
 FORMATS = ["xml", "json", "csv"]
@@ -112,7 +112,11 @@ def test_a_csv_report_short_of_its_xml_count_is_read_again_then_stops(sandbox, d
     assert f"stream 'audience_sessions' ei={first}" in message
     assert "says it holds 80 registrants" in message
     assert "also after reading it again" in message
-    assert server.count(f"{REPORT}/csv") == 3  # the first read and max_retries more
+    # Each event's report fails alone: the first read and max_retries more, once for all
+    # four streams read from it.
+    failed = {line.split(":")[0] for line in failed_partitions(run.error)}
+    assert len(failed) == 4 * len(event_ids(dataset))
+    assert server.count(f"{REPORT}/csv") == 3 * len(event_ids(dataset))
     assert bookmarked_events(run) == set()
 
 
@@ -158,7 +162,9 @@ def test_a_framed_csv_report_cut_inside_its_last_row_stops_with_one_clear_line(s
     message = str(run.error)
     assert f"ei={event_ids(dataset)[0]}" in message
     assert "a CSV report cut inside its last row" in message
-    assert server.count(f"{REPORT}/csv") == 3  # the first read and max_retries more
+    # Each event's report fails alone: the first read and max_retries more.
+    assert len(failed_partitions(run.error)) == 4 * len(event_ids(dataset))
+    assert server.count(f"{REPORT}/csv") == 3 * len(event_ids(dataset))
     assert bookmarked_events(run) == set()
 
 
@@ -204,7 +210,10 @@ def test_an_event_refused_but_still_listed_is_fatal(sandbox, dataset):
     run = run_tap(TapWebcasts, webcasts_config(server, max_concurrency=1), expect_error=True)
     assert f"ei={refused}" in str(run.error)
     assert "again after a fresh login" in str(run.error)
-    assert bookmarked_events(run) == set()
+    # Its four streams fail; the other events are read and bookmarked.
+    assert all(f"ei={refused}" in line for line in failed_partitions(run.error))
+    assert len(failed_partitions(run.error)) == 4
+    assert bookmarked_events(run) == set(event_ids(dataset)) - {refused}
 
 
 def test_an_empty_event_list_is_an_empty_run(sandbox, dataset):

@@ -42,14 +42,20 @@ def test_a_session_that_ends_as_a_sign_in_page_costs_one_more_login(
     webcasts_sandbox, webcasts_dataset, response_format
 ):
     """A session ended mid-run, answered with HTTP 200 and the web sign-in page (sandbox
-    switch login_page_for_ended_sessions) on a report request: one new login, every
-    registrant once, and every event's bookmark."""
+    switch login_page_for_ended_sessions) on report requests: one new login, shared by the
+    reports in flight, every registrant once, and every event's bookmark."""
     server, api = webcasts_sandbox
     api.login_page_for_ended_sessions = True
-    api.session_max_calls = 2  # the event list and one report, then the sign-in page
-    config = webcasts_config(server, response_format=response_format, max_retries=3)
-    run = run_tap(TapWebcasts, config)
-    assert api.invalid_session_count >= 1  # reports in flight at once share the new login
+    ended: list[bool] = []
+
+    def end_after_first_report(request, response):
+        if request.path.startswith(REPORT) and not ended:
+            ended.append(True)
+            api.expire_sessions()
+
+    server.hooks.append(end_after_first_report)
+    run = run_tap(TapWebcasts, webcasts_config(server, response_format=response_format))
+    assert api.invalid_session_count >= 1  # answered with the sign-in page
     assert api.login_count == 2
     truth = webcasts_dataset.ground_truth()["audience"]
     keys = [(r["ei"], r["email"]) for r in run.records("audience")]
@@ -60,12 +66,14 @@ def test_a_session_that_ends_as_a_sign_in_page_costs_one_more_login(
     }
 
 
-def test_a_sign_in_page_again_after_a_fresh_login_stops_with_one_line(
-    webcasts_sandbox, webcasts_dataset
-):
+def test_a_sign_in_page_again_after_a_fresh_login_stops_with_one_line(webcasts_sandbox):
     server, api = webcasts_sandbox
     api.login_page_for_ended_sessions = True
-    api.session_max_calls = 1  # every session serves the event list only
+
+    def end_every_session(request, response):  # the new login's session too
+        api.expire_sessions()
+
+    server.hooks.append(end_every_session)
     run = run_tap(TapWebcasts, webcasts_config(server), expect_error=True)
     assert "sign-in page again after a fresh login" in str(run.error)
     assert api.login_count == 2  # one new login, never a loop
