@@ -279,7 +279,7 @@ def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
 
     sandbox = cast_sandbox()
     loader_env = {
-        **postgres_server().loader_env(),
+        **postgres_server().meltano_settings(),
         "TARGET_POSTGRES_USER": "postgres",
         "TARGET_POSTGRES_PASSWORD": "any",  # the loader requires one; trust auth ignores it
         "TARGET_POSTGRES_DATABASE": new_database,
