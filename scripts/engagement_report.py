@@ -161,9 +161,15 @@ def minutes_chart(rows: list[Row]) -> go.Figure:
     figure.update_layout(
         title="Minutes viewed per event, live and on demand, beside the vendor's figure",
         barmode="stack",
-        height=520,
+        height=560,
         yaxis_title="minutes",
-        **LAYOUT,
+        xaxis_tickangle=-35,
+        # The legend above the plot: the slanted event names take the space below it.
+        **{
+            **LAYOUT,
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+            "margin": {"l": 60, "r": 20, "t": 90, "b": 40},
+        },
     )
     return figure
 
@@ -277,7 +283,7 @@ def people_chart(marts: Marts) -> tuple[go.Figure, list[Row]]:
     )
     several = marts.rows(
         """
-        select p.person_key, p.source_systems,
+        select p.person_key, p.email, p.email_domain, p.source_systems,
                string_agg(distinct m.source_system, ', ' order by m.source_system) as vendors,
                count(*) filter (where m.attended) as events_attended,
                round(sum(m.minutes_viewed), 1) as minutes_viewed,
@@ -285,8 +291,8 @@ def people_chart(marts: Marts) -> tuple[go.Figure, list[Row]]:
         from {m}.engagement__people p
         join {m}.engagement__person_event_metrics m using (person_key)
         where p.source_systems > 1
-        group by 1, 2
-        order by 2 desc, 1
+        group by 1, 2, 3, 4
+        order by 4 desc, 1
         """
     )
     figure = go.Figure()
@@ -347,7 +353,7 @@ def page(marts: Marts) -> str:
         for name, figure in figures.items()
     )
     for row in several:
-        row["person_key"] = str(row["person_key"])[:12] + "…"
+        row["person"] = row["email"] or str(row["person_key"])[:12] + "…"
     for row in rows:
         for column in ("total_minutes_viewed", "vendor_minutes_viewed"):
             if row[column] is not None:
@@ -367,7 +373,8 @@ def page(marts: Marts) -> str:
     people = table(
         several,
         [
-            ("person_key", "person key"),
+            ("person", "person (the email only where the model keeps emails)"),
+            ("email_domain", "email domain"),
             ("vendors", "vendors"),
             ("events_attended", "events attended"),
             ("minutes_viewed", "minutes viewed"),

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from sandbox import CastDataset, RevDataset, WebcastsDataset
+from sandbox import CastDataset, RevDataset, WebcastsDataset, start_webcasts_sandbox
 from sandbox.shared_people import DOMAIN, shared_people
-from tests.helpers import ROOT
+from tap_webcasts.tap import TapWebcasts
+from tests.helpers import ROOT, WEBCASTS_PASSWORD, WEBCASTS_USERNAME, run_tap, webcasts_config
 
 PEOPLE = 5
 
@@ -179,3 +180,25 @@ def test_negative_count_is_refused_with_a_clear_error():
     assert result.returncode == 2
     assert "shared_people must be >= 0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("response_format", ["xml", "json", "csv"])
+def test_tap_webcasts_reads_the_shared_registrants_in_every_format(response_format):
+    """Their names are theirs, not a cached persona's, in every report format."""
+    dataset = WebcastsDataset(
+        seed=3, events=2, registrants_per_event=5, expired_events=0, shared_people=PEOPLE,
+        username=WEBCASTS_USERNAME, password=WEBCASTS_PASSWORD,
+    )  # fmt: skip
+    server, _ = start_webcasts_sandbox(dataset)
+    try:
+        run = run_tap(TapWebcasts, webcasts_config(server, response_format=response_format))
+    finally:
+        server.stop()
+    truth = [r for r in dataset.ground_truth()["audience"] if is_shared(r["email"])]
+    landed = [r for r in run.records("audience") if is_shared(r["email"])]
+    assert len(truth) == 2 * PEOPLE
+    assert sorted((r["ei"], r["email"], r["first_name"], r["last_name"]) for r in landed) == sorted(
+        (r["ei"], r["email"], r["first_name"], r["last_name"]) for r in truth
+    )
+    sessions = [s for s in run.records("audience_sessions") if is_shared(s["email"])]
+    assert len(sessions) == sum(len(r["sessions"]) for r in truth)

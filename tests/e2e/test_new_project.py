@@ -3,15 +3,19 @@ folder) adds the three taps with `meltano add <tap> --from-ref plugins/extractor
 pip_url pointing at a wheel built from this checkout, installs them and lands each sandbox in
 DuckDB; the loaders come from plugins/loaders/ too, and target-postgres lands a tap in a
 database of its own; a date Meltano would have rewritten stops the run with the tap's own line.
+The dbt utilities come from plugins/utilities/ and build the engagement model after the loads,
+on DuckDB and on PostgreSQL.
 
 Everything (project, plugin virtualenvs, warehouse, state) lives in the temporary folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import typing as t
@@ -372,3 +376,85 @@ def test_a_bad_date_fails_meltano_config_test_in_the_tap(project):
     assert requests_made == 0
     assert good.returncode == 0, (good.stdout + good.stderr)[-3000:]
     assert "Plugin configuration is valid" in good.stdout + good.stderr
+
+
+# --- the engagement model in the new project ----------------------------------------------
+
+UTILITY_DEFINITIONS = ROOT / "plugins" / "utilities"
+
+
+@pytest.fixture(scope="module")
+def modelling(project: NewProject) -> NewProject:
+    """The dbt utilities added from their definition files, and the dbt project copied in as
+    the README says (transform/, the utilities' default project_dir)."""
+    shutil.copytree(
+        ROOT / "transform",
+        project.root / "transform",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+        dirs_exist_ok=True,  # meltano init made an empty transform/ for this
+    )
+    for utility in ("dbt-duckdb", "dbt-postgres"):
+        source = UTILITY_DEFINITIONS / f"{utility}--webinar-taps.yml"
+        project.meltano("add", "utility", utility, "--from-ref", str(source))
+    return project
+
+
+@contextlib.contextmanager
+def every_sandbox() -> t.Iterator[tuple[dict[str, str], int]]:
+    """The three sandboxes at once: the taps' settings, and how many events they serve."""
+    sandboxes = [cast_sandbox(), webcasts_sandbox(), rev_sandbox()]
+    try:
+        env = {name: value for sandbox in sandboxes for name, value in sandbox.env.items()}
+        cast, webcasts, rev = (sandbox.truth for sandbox in sandboxes)
+        yield env, cast["campaigns"] + webcasts["events"] + rev["webcasts"]
+    finally:
+        for sandbox in sandboxes:
+            sandbox.server.stop()
+
+
+def built_without_errors(output: str) -> None:
+    done = re.findall(r"Done\. PASS=(\d+) WARN=\d+ ERROR=(\d+)", output)
+    assert done, output[-3000:]
+    passed, errors = map(int, done[-1])
+    assert errors == 0, output[-3000:]
+    assert passed >= 100  # models, data tests, unit tests, reconciliation tests
+
+
+def run_everything(loader: str, utility: str) -> list[str]:
+    taps = [step for tap in TAPS for step in (tap, loader)]
+    return ["run", "--full-refresh", *taps, f"{utility}:build"]
+
+
+def test_a_new_project_builds_the_engagement_model_on_duckdb(modelling, tmp_path):
+    warehouse = tmp_path / "model.duckdb"
+    files = {"TARGET_DUCKDB_FILEPATH": str(warehouse), "DBT_DUCKDB_PATH": str(warehouse)}
+    with every_sandbox() as (env, events):
+        run = modelling.meltano(*run_everything(LOADER, "dbt-duckdb"), env={**env, **files})
+    output = run.stdout + run.stderr
+    built_without_errors(output)
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        (rows,) = db.execute("select count(*) from engagement.engagement__event_metrics").fetchone()
+    assert rows == events
+    for secret in (CAST_API_KEY, WEBCASTS_PASSWORD, REV_API_KEY, REV_SECRET):
+        assert secret not in output
+
+
+def test_a_new_project_builds_the_engagement_model_on_postgresql(modelling, new_database):
+    import psycopg
+
+    database = {
+        **postgres_server().meltano_settings(),
+        "TARGET_POSTGRES_USER": "postgres",
+        "TARGET_POSTGRES_PASSWORD": "any",  # the loader requires one; trust auth ignores it
+        "TARGET_POSTGRES_DATABASE": new_database,
+        "DBT_POSTGRES_USER": "postgres",
+        "DBT_POSTGRES_DBNAME": new_database,
+    }
+    with every_sandbox() as (env, events):
+        run = modelling.meltano(
+            *run_everything("target-postgres", "dbt-postgres"), env={**env, **database}
+        )
+    built_without_errors(run.stdout + run.stderr)
+    with psycopg.connect(postgres_server().dsn(new_database)) as db:
+        (rows,) = db.execute("select count(*) from engagement.engagement__event_metrics").fetchone()
+    assert rows == events

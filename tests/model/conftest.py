@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, MeltanoProject, connect_postgres, postgres_server
+from tests.helpers import MELTANO, ROOT, MeltanoProject, connect_postgres, postgres_server
 
 TAPS = ("tap-cast", "tap-webcasts", "tap-rev-webcast")
 VENDORS = {"tap-cast": "cast", "tap-webcasts": "webcasts", "tap-rev-webcast": "rev"}
@@ -79,15 +79,14 @@ class Build:
     def invoke(self, utility: str, *args: str, check: bool = False):
         """`meltano invoke <utility> <args>` with this build's settings."""
         return subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "meltano"), "--environment=sandbox", "invoke", utility,
-             *args],
+            [str(MELTANO), "--environment=sandbox", "invoke", utility, *args],
             cwd=ROOT,
             env=self.meltano.env,
             capture_output=True,
             text=True,
             timeout=600,
             check=check,
-        )  # fmt: skip
+        )
 
 
 def meltano_env(tmp: Path, sandbox_urls: dict[str, str], **extra: str) -> dict[str, str]:
@@ -108,7 +107,10 @@ def meltano_env(tmp: Path, sandbox_urls: dict[str, str], **extra: str) -> dict[s
 
 
 def pipeline(loader: str, utility: str) -> list[str]:
-    return ["run", *[step for tap in TAPS for step in (tap, loader)], f"{utility}:build"]
+    # A state id of its own: a demo running the same pipelines in this checkout at the same
+    # time would otherwise make Meltano refuse the run.
+    suffix = f"--state-id-suffix=model-{uuid.uuid4().hex[:8]}"
+    return ["run", suffix, *[step for tap in TAPS for step in (tap, loader)], f"{utility}:build"]
 
 
 @pytest.fixture(scope="session")

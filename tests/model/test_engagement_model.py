@@ -7,16 +7,19 @@ test."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
+import subprocess
 from decimal import Decimal
 
 import duckdb
 import psycopg
 import pytest
 
+from tests.helpers import ROOT
 from tests.model.conftest import Build, postgres_dsn
-from tests.model.truth import Expected, person_key
+from tests.model.truth import Expected, Scores, person_key
 
 pytestmark = pytest.mark.e2e
 
@@ -207,3 +210,66 @@ def test_a_load_with_rows_missing_fails_reconciliation(duckdb_build, tmp_path):
     assert run.returncode != 0
     for test in RECONCILIATION.values():
         assert re.search(rf"FAIL \d+ {test}\b", output), (test, output[-3000:])
+
+
+def test_it_works_as_a_dbt_package_pointed_at_other_schemas(duckdb_build, tmp_path):
+    """A team's own dbt project adds transform/ in packages.yml and sets the vars: its Rev
+    tables live in another schema, and it has no Cast."""
+    warehouse = tmp_path / "warehouse.duckdb"  # same name: DuckDB's catalog is the file's stem
+    shutil.copy(duckdb_build.meltano.env["DBT_DUCKDB_PATH"], warehouse)
+    with duckdb.connect(str(warehouse)) as db:
+        db.execute("drop schema engagement cascade")
+        db.execute("drop schema engagement_staging cascade")
+        db.execute("drop schema tap_cast cascade")
+        db.execute("create schema raw_rev")
+        for (table,) in db.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'tap_rev_webcast'"
+        ).fetchall():
+            db.execute(f"create table raw_rev.{table} as select * from tap_rev_webcast.{table}")
+        db.execute("drop schema tap_rev_webcast cascade")
+    team = tmp_path / "analytics"
+    team.mkdir()
+    (team / "dbt_project.yml").write_text(
+        "name: analytics\nversion: '1.0.0'\nconfig-version: 2\nprofile: webinar_engagement\n"
+        "vars:\n  webinar_engagement:\n    rev_schema: raw_rev\n"
+        "    engagement_using_cast: false\n"
+    )
+    (team / "packages.yml").write_text(f"packages:\n  - local: {ROOT / 'transform'}\n")
+    dbt = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
+    env = {
+        **os.environ,
+        "DBT_DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles" / "duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    for command in (["deps"], ["build"]):
+        run = subprocess.run(
+            [str(dbt), *command], cwd=team, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    rows = duckdb_rows(
+        Build(duckdb_build.meltano.__class__(env={"DBT_DUCKDB_PATH": str(warehouse)}), ""),
+        "select source_system, count(*) as events from engagement.engagement__event_metrics "
+        "group by source_system order by source_system",
+    )
+    assert rows == [
+        {"source_system": "rev", "events": 8},
+        {"source_system": "webcasts", "events": 4},
+    ]
+
+
+def test_engagement_scores_follow_the_documented_formula(duckdb_build, truth):
+    """Every attendee's score and components, recomputed from the sandbox truth."""
+    expected = Scores(truth).scores
+    rows = duckdb_rows(
+        duckdb_build,
+        "select source_system, source_event_id, person_key, engagement_score, score_components "
+        "from engagement.engagement__person_event_metrics where attended",
+    )
+    ours = {(r["source_system"], r["source_event_id"], r["person_key"]): r for r in rows}
+    assert set(ours) == set(expected)
+    for key, (score, used) in expected.items():
+        assert abs(ours[key]["engagement_score"] - score) <= 0.05 + 1e-9, (key, score)
+        assert ours[key]["score_components"] == used, key
+    assert {used for _, used in expected.values()} >= {"A,K,F", "A,L,Q,P,S", "A,Q,P,C"}

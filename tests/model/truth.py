@@ -10,6 +10,7 @@ from datetime import datetime
 
 DEMO_SALT = "webinar-taps-public-demo-salt"  # the model's salt when none is set
 STAFF = {"Host", "Moderator"}
+LIVE_TYPES = {"live", "simlive"}  # the Webcasts.com API's session types watched live
 
 
 def person_key(email: str, salt: str = DEMO_SALT) -> str:
@@ -152,3 +153,126 @@ class Expected:
             resolved = sum(len(emails.get(r[field].strip().lower(), ())) == 1 for r in rows)
             counts[kind] = (resolved, len(rows) - resolved)
         return counts
+
+
+def score(attention: float, offered: dict[str, bool], earned: dict[str, float]) -> float:
+    """The documented formula: attention weighs as much as the offered components together."""
+    m = sum(offered.values())
+    if m == 0:
+        return 100 * attention
+    return 100 * (m * attention + sum(earned[c] for c, on in offered.items() if on)) / (2 * m)
+
+
+def components(offered: dict[str, bool]) -> str:
+    return ",".join(["A", *[code for code in "LQPSCKF" if offered.get(code)]])
+
+
+class Scores:
+    """scores[(source_system, source_event_id, person_key)] -> (score, score_components) for
+    every attendee, from the sandbox truth."""
+
+    def __init__(self, truth: dict[str, dict]) -> None:
+        self.scores: dict[tuple[str, str, str], tuple[float, str]] = {}
+        self._webcasts(truth["webcasts"])
+        self._rev(truth["rev"])
+        self._cast(truth["cast"])
+
+    def _put(self, system, event, email, attention, offered, earned) -> None:
+        key = (system, event, person_key(email))
+        self.scores[key] = (score(attention, offered, earned), components(offered))
+
+    def _webcasts(self, truth: dict) -> None:
+        for event in truth["events"]:
+            duration = (moment(event["sched_end"]) - moment(event["sched_start"])).total_seconds()
+            audience = [p for p in truth["audience"] if p["ei"] == event["ei"]]
+            polls = {
+                (a["survey"], a["question"]) for p in audience for a in p["surveys"]
+                if a["survey"].startswith("Poll")
+            }  # fmt: skip
+            live = [p for p in audience if any(s["type"] in LIVE_TYPES for s in p["sessions"])]
+            offered = {
+                "L": bool(live),
+                "Q": any(p["questions"] for p in audience),
+                "P": bool(polls),
+                "S": any(
+                    not a["survey"].startswith("Poll") for p in audience for a in p["surveys"]
+                ),
+            }
+            for p in audience:
+                if not p["sessions"]:
+                    continue
+                viewed = seconds([(moment(s["start"]), moment(s["end"])) for s in p["sessions"]])
+                answered = {
+                    (a["survey"], a["question"])
+                    for a in p["surveys"]
+                    if a["survey"].startswith("Poll")
+                }
+                earned = {
+                    "L": float(p in live),
+                    "Q": float(bool(p["questions"])),
+                    "P": len(answered) / len(polls) if polls else 0.0,
+                    "S": float(any(not a["survey"].startswith("Poll") for a in p["surveys"])),
+                }
+                attention = min(1.0, viewed / duration)
+                self._put("webcasts", str(event["ei"]), p["email"], attention, offered, earned)
+
+    def _rev(self, truth: dict) -> None:
+        emails = defaultdict(set)
+        for s in truth["attendee_sessions"]:
+            emails[s["username"].strip().lower()].add(s["email"].strip().lower())
+        for a in truth["realtime_attendees"]:
+            emails[a["Username"].strip().lower()].add(a["Email"].strip().lower())
+
+        def who(username: str) -> str | None:
+            found = emails.get(username.strip().lower(), set())
+            return next(iter(found)) if len(found) == 1 else None
+
+        for webcast in truth["webcasts"]:
+            wid = webcast["id"]
+            duration = (moment(webcast["endDate"]) - moment(webcast["startDate"])).total_seconds()
+            sessions = [
+                s for s in truth["attendee_sessions"]
+                if s["webcast_id"] == wid and s["run_number"] == 0
+            ]  # fmt: skip
+            asked = [
+                q for q in truth["questions"] if q["webcast_id"] == wid and q["run_number"] == 0
+            ]
+            said = [c for c in truth["comments"] if c["webcast_id"] == wid and c["run_number"] == 0]
+            answers = defaultdict(set)  # email -> poll ids answered (any session of the run)
+            for s in sessions:
+                for poll in s.get("polls") or []:
+                    answers[s["email"].strip().lower()].add(poll["pollId"])
+            polls = set().union(*answers.values()) if answers else set()
+            offered = {"Q": bool(asked), "P": bool(polls), "C": bool(said)}
+            viewing = defaultdict(list)
+            for s in sessions:
+                if s["attendeeType"] not in STAFF:
+                    viewing[s["email"].strip().lower()].append(
+                        (moment(s["viewingStartTime"]), moment(s["exitedDate"]))
+                    )
+            for email, intervals in viewing.items():
+                earned = {
+                    "Q": float(any(who(q["userName"]) == email for q in asked)),
+                    "P": len(answers[email]) / len(polls) if polls else 0.0,
+                    "C": float(any(who(c["username"]) == email for c in said)),
+                }
+                attention = min(1.0, seconds(intervals) / duration)
+                self._put("rev", wid, email, attention, offered, earned)
+
+    def _cast(self, truth: dict) -> None:
+        for campaign in truth["campaigns"]:
+            gid = campaign["generate_group"]
+            events = [e for e in truth["analytics_events"] if e["generation_id"] == gid]
+            did = defaultdict(set)  # email -> event types
+            for e in events:
+                did[e["contact_email"].strip().lower()].add(e["event_type"])
+            offered = {
+                "K": any("action" in types for types in did.values()),
+                "F": any("feedback" in types for types in did.values()),
+            }
+            for email, types in did.items():
+                if "view" not in types:
+                    continue
+                attention = 1.0 if "play" in types else 0.5
+                earned = {"K": float("action" in types), "F": float("feedback" in types)}
+                self._put("cast", gid, email, attention, offered, earned)

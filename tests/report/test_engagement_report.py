@@ -104,8 +104,9 @@ def build_marts(path: Path) -> None:
         )
         db.execute(
             """create table engagement.engagement__people as select * from (values
-            ('pa', 3), ('pb', 1), ('pc', 2), ('pd', 1), ('pe', 1))
-            t(person_key, source_systems)"""
+            ('pa', null, 'example.com', 3), ('pb', null, 'example.com', 1),
+            ('pc', null, 'acme.io', 2), ('pd', null, 'acme.io', 1), ('pe', null, 'acme.io', 1))
+            t(person_key, email, email_domain, source_systems)"""
         )
 
 
@@ -124,16 +125,15 @@ def chromium() -> str:
     reason = "Chromium is not installed (Debian: apt-get install chromium)"
     if os.environ.get("CI") != "true":
         pytest.skip(f"{reason}: the report was not rendered")
-    install = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        check=False,
-    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
+    if result.returncode:  # a fresh image may have no package lists yet
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, check=False)
+        result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
     found = shutil.which("chromium")
     if not found:
-        pytest.fail(f"{reason} and apt-get could not install it:\n{install.stderr[-2000:]}")
+        pytest.fail(f"{reason} and apt-get could not install it:\n{result.stderr[-2000:]}")
     return found
 
 

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_cast', true)) }}
 -- One row per analytics event (delivered, view, play, action, feedback) of a contact.
 select
     'cast' as source_system,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_cast', true)) }}
 -- Cast's own counters per campaign (vendor-reported, for reconciliation and comparison).
 select
     generation_id as source_event_id,

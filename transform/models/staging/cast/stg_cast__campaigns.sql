@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_cast', true)) }}
 -- One row per campaign (a generation of a cast): the event of Cast.
 select
     'cast' as source_system,

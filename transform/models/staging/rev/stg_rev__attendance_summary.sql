@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- Rev's own totals per webcast run (vendor-reported, for reconciliation).
 select
     webcast_id as source_event_id,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- One row per Rev attendee session, every run (0 = the event, 1 and up = pre-production).
 select
     session_key,

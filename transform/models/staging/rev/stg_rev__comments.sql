@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- Chat comments carry a username, never an email (user_id differs on every comment).
 select
     comment_id as source_interaction_id,

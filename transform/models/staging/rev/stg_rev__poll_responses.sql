@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- Per-person poll answers, from the polls array of each session. Rev repeats a person's
 -- answer on every session they opened: keep the latest answer per person and poll.
 with answers as (

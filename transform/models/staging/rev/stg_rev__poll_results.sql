@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 select
     poll_id,
     webcast_id as source_event_id,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- Q&A carries the asker's username (user_name), never an email.
 select
     question_id as source_interaction_id,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- Emoji reactions are counts per time bucket: no person, aggregate only.
 select
     webcast_id as source_event_id,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- A snapshot of a running webcast (no end time): only used to resolve usernames.
 select
     webcast_id as source_event_id,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 -- Registrations exist only for Public webcasts; Rev gives no registration date.
 select
     registration_id,

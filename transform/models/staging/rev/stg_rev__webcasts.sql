@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_rev', true)) }}
 select
     'rev' as source_system,
     id as source_event_id,

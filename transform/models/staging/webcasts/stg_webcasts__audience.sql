@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_webcasts', true)) }}
 -- One row per registrant of an event, with the vendor's per-person viewing totals.
 select
     cast(ei as varchar) as source_event_id,

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_webcasts', true)) }}
 select
     'webcasts' as source_system,
     cast(ei as varchar) as source_event_id,

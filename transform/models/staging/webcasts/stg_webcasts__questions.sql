@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_webcasts', true)) }}
 select
     question_key as source_interaction_id,
     cast(ei as varchar) as source_event_id,

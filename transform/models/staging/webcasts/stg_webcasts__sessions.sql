@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_webcasts', true)) }}
 -- One row per viewing session: live, on_demand or sim_live.
 select
     -- The vendor gives no session id: event, person, mode and start identify one (the tap's key).

@@ -1,3 +1,4 @@
+{{ config(enabled=var('engagement_using_webcasts', true)) }}
 -- Survey answers; surveys named like var engagement_webcasts_poll_pattern are polls.
 select
     answer_key as source_interaction_id,
