@@ -8,6 +8,16 @@ import pytest
 
 from tests.helpers import postgres_server_used
 
+# Fixtures that hand a test a PostgreSQL database: their tests are marked `postgres`, and run
+# again where no server answers (tests/e2e/test_postgres_without_server.py).
+POSTGRES_FIXTURES = {"postgres", "new_database", "postgres_build"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("postgres")
+
 
 @pytest.fixture
 def capture_logs(caplog: pytest.LogCaptureFixture) -> t.Iterator[pytest.LogCaptureFixture]:

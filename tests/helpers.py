@@ -447,9 +447,15 @@ class PostgresServer:
     def dsn(self, dbname: str = "test") -> str:
         return f"host={self.host} port={self.port} user=postgres dbname={dbname} connect_timeout=3"
 
-    def loader_env(self) -> dict[str, str]:
-        """Meltano settings that point target-postgres at this server."""
-        return {"TARGET_POSTGRES_HOST": self.host, "TARGET_POSTGRES_PORT": str(self.port)}
+    def meltano_settings(self) -> dict[str, str]:
+        """Meltano settings (as environment) that point target-postgres and the dbt-postgres
+        utility at this server."""
+        address = {"HOST": self.host, "PORT": str(self.port)}
+        return {
+            f"{plugin}_{name}": value
+            for plugin in ("TARGET_POSTGRES", "DBT_POSTGRES")
+            for name, value in address.items()
+        }
 
 
 _postgres: PostgresServer | str | None = None  # the server, or why none could be had

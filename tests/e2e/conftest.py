@@ -32,7 +32,7 @@ def postgres(meltano: MeltanoProject) -> t.Iterator[Postgres]:
     wheel where none answers (tests.helpers.postgres_server)."""
     conn = connect_postgres()
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
-    meltano.env.update(postgres_server().loader_env())
+    meltano.env.update(postgres_server().meltano_settings())
     meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
     try:
         yield Postgres(conn, schema)

@@ -283,7 +283,7 @@ def test_target_postgres_from_its_definition_lands_a_tap(project, new_database):
 
     sandbox = cast_sandbox()
     loader_env = {
-        **postgres_server().loader_env(),
+        **postgres_server().meltano_settings(),
         "TARGET_POSTGRES_USER": "postgres",
         "TARGET_POSTGRES_PASSWORD": "any",  # the loader requires one; trust auth ignores it
         "TARGET_POSTGRES_DATABASE": new_database,
@@ -443,11 +443,10 @@ def test_a_new_project_builds_the_engagement_model_on_postgresql(modelling, new_
     import psycopg
 
     database = {
-        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        **postgres_server().meltano_settings(),
         "TARGET_POSTGRES_USER": "postgres",
         "TARGET_POSTGRES_PASSWORD": "any",  # the loader requires one; trust auth ignores it
         "TARGET_POSTGRES_DATABASE": new_database,
-        "DBT_POSTGRES_HOST": "127.0.0.1",
         "DBT_POSTGRES_USER": "postgres",
         "DBT_POSTGRES_DBNAME": new_database,
     }
@@ -456,6 +455,6 @@ def test_a_new_project_builds_the_engagement_model_on_postgresql(modelling, new_
             *run_everything("target-postgres", "dbt-postgres"), env={**env, **database}
         )
     built_without_errors(run.stdout + run.stderr)
-    with psycopg.connect(PG_DSN.replace("dbname=test", f"dbname={new_database}")) as db:
+    with psycopg.connect(postgres_server().dsn(new_database)) as db:
         (rows,) = db.execute("select count(*) from engagement.engagement__event_metrics").fetchone()
     assert rows == events

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import MELTANO, PG_DSN, ROOT, MeltanoProject, connect_postgres
+from tests.helpers import MELTANO, ROOT, MeltanoProject, connect_postgres, postgres_server
 
 TAPS = ("tap-cast", "tap-webcasts", "tap-rev-webcast")
 VENDORS = {"tap-cast": "cast", "tap-webcasts": "webcasts", "tap-rev-webcast": "rev"}
@@ -127,13 +127,18 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory, sandbox_urls) -> Buil
 
 @pytest.fixture(scope="session")
 def postgres_build(tmp_path_factory: pytest.TempPathFactory, sandbox_urls) -> t.Iterator[Build]:
-    """The same run into a database of its own on the local PostgreSQL server."""
+    """The same run into a database of its own on the PostgreSQL server of the tests
+    (tests.helpers.postgres_server)."""
     admin = connect_postgres()
     database = f"test_engagement_{uuid.uuid4().hex[:8]}"
     admin.execute(f'create database "{database}"')
     tmp = tmp_path_factory.mktemp("engagement-postgres")
     env = meltano_env(
-        tmp, sandbox_urls, TARGET_POSTGRES_DATABASE=database, DBT_POSTGRES_DBNAME=database
+        tmp,
+        sandbox_urls,
+        **postgres_server().meltano_settings(),
+        TARGET_POSTGRES_DATABASE=database,
+        DBT_POSTGRES_DBNAME=database,
     )
     try:
         meltano = MeltanoProject(env=env)
@@ -145,4 +150,4 @@ def postgres_build(tmp_path_factory: pytest.TempPathFactory, sandbox_urls) -> t.
 
 
 def postgres_dsn(build: Build) -> str:
-    return PG_DSN.replace("dbname=test", f"dbname={build.meltano.env['DBT_POSTGRES_DBNAME']}")
+    return postgres_server().dsn(build.meltano.env["DBT_POSTGRES_DBNAME"])

@@ -1,7 +1,8 @@
-"""Run target-snowflake's real console script against fakesnow, for tests only.
+"""Run target-snowflake's (and dbt-snowflake's) real console script against fakesnow, for
+tests only.
 
 Runs in the loader's own virtualenv (``.venv-snowflake``, see tests/snowflake/conftest.py),
-never in the taps' one. Two commands:
+never in the taps' one. Three commands:
 
     python fakesnow_target.py --db-path DIR --sql-log FILE -- --config target.json < singer
     python fakesnow_target.py --db-path DIR --dump SCHEMA      # its tables as JSON
@@ -33,9 +34,11 @@ Outside SQL:
 
 - The Singer SDK drains sinks in parallel threads; fakesnow keeps one DuckDB connection,
   which answers "connection is busy" to a second thread. Drains run one at a time here.
-- A connection has no current schema unless the loader's CREATE SCHEMA ran in it; in
-  Snowflake the user's default namespace would give one. A second run against an existing
-  schema therefore connects with ``schema`` from the target's config as the session schema.
+- fakesnow refuses a statement naming an unqualified table while the session has no current
+  schema, and the staged table above (like fakesnow's own MERGE work table) is unqualified;
+  a session only gets one from the loader's CREATE SCHEMA, which a second run skips. So
+  every connection is given the target's ``default_target_schema`` as its session schema
+  (the connector's ``schema`` parameter), once that schema exists.
 
 What a test built on this does NOT prove: Snowflake's own staging (PUT's upload and
 compression, stage listing), its parsing of the staged files (JSON file format options),

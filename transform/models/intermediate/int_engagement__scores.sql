@@ -62,13 +62,14 @@ select
             "case when offered = 0 then 100 * attention
                   else 100 * (offered * attention + earned) / (2 * offered) end", 1) }}
     end as engagement_score,
-    case when attended then concat_ws(',', 'A',
-        case when has_live = 1 then 'L' end,
-        case when has_asked = 1 then 'Q' end,
-        case when has_polled = 1 then 'P' end,
-        case when has_surveyed = 1 then 'S' end,
-        case when has_chatted = 1 then 'C' end,
-        case when has_clicked = 1 then 'K' end,
-        case when has_feedback = 1 then 'F' end) end as score_components,
+    case when attended then {{ engagement_concat_present(',', [
+        "'A'",
+        "case when has_live = 1 then 'L' end",
+        "case when has_asked = 1 then 'Q' end",
+        "case when has_polled = 1 then 'P' end",
+        "case when has_surveyed = 1 then 'S' end",
+        "case when has_chatted = 1 then 'C' end",
+        "case when has_clicked = 1 then 'K' end",
+        "case when has_feedback = 1 then 'F' end"]) }} end as score_components,
     source_system = 'cast' as attention_is_proxy
 from weighed

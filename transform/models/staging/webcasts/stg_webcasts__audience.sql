@@ -3,7 +3,7 @@
 select
     cast(ei as varchar) as source_event_id,
     {{ engagement_normalize_email('email') }} as email,
-    nullif(trim(concat_ws(' ', first_name, last_name)), '') as display_name,
+    nullif(trim({{ engagement_concat_present(' ', ['first_name', 'last_name']) }}), '') as display_name,
     nullif(trim(company), '') as company,
     registration_date as registered_at,
     nullif(trim(source_tracking_id), '') as source_tracking_id,
