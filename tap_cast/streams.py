@@ -189,7 +189,7 @@ class CampaignsStream(CastStream):
     @staticmethod
     def campaigns_in(body: t.Any) -> list:
         """The documented bare array; null, or the paging envelope holding every campaign,
-        say the same without doubt. Anything else stops the run."""
+        say the same without doubt. Anything else fails the cast's partition."""
         if body is None:
             return []
         if isinstance(body, dict) and "results" in {str(key).lower() for key in body}:
@@ -317,7 +317,7 @@ class CampaignAnalyticsStream(CastStream):
             # A row of empty figures would overwrite the campaign's good ones downstream.
             msg = (
                 "the analytics object holds no summary counters "
-                f"(keys {sorted(body)[:10]}); the run stops rather than land empty figures"
+                f"(keys {sorted(body)[:10]}); the partition stops rather than land empty figures"
             )
             raise VendorDataError(msg)
         return [body]
@@ -719,8 +719,8 @@ class CrossCampaignSummaryStream(CastStream):
             raise VendorDataError(msg)
         if body and not any(isinstance(counters, dict) for counters in body.values()):
             msg = (
-                f"the summary holds no campaign counters (keys {sorted(body)[:10]}); the run "
-                "stops rather than read it as no campaigns"
+                f"the summary holds no campaign counters (keys {sorted(body)[:10]}); the "
+                "partition stops rather than read it as no campaigns"
             )
             raise VendorDataError(msg)
         for generation_id, counters in body.items():

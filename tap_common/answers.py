@@ -4,8 +4,8 @@ A stream lists :class:`Answer` rows (``VendorStream.meanings``); the base stream
 first row that matches a response and acts on its meaning, in one place
 (``VendorStream.validate_response`` and ``parse_response``). A tap that meets a new kind
 of answer adds a row, not an override. Rows the stream does not list fall through to
-:data:`DEFAULT_ANSWERS`: 429 and 5xx are retried, any other 4xx stops the run, the rest
-is read.
+:data:`DEFAULT_ANSWERS`: 429 and 5xx are retried, any other 4xx fails its partition (the
+run reads the others), the rest is read.
 
 Texts (``say``) are ``str.format`` templates with these fields: ``stream``, ``vendor``,
 ``status``, ``where`` (the partition), ``reason`` (the vendor's own words, if any),

@@ -6,13 +6,15 @@ The policy, per declared type (docs/reliability.md, "Hostile or broken payloads"
   JSON; text itself is kept as sent (see ``clean_text`` for what the writer does
   with characters no JSON line or warehouse can hold).
 - integer: a whole number sent as text ("12", " 12 ") or as 12.0 becomes 12; anything else
-  stops the run naming the field.
+  stops, naming the field.
 - number: a number sent as text becomes an exact decimal; text that is no number, NaN and
-  infinities stop the run.
-- boolean: true/false, also as text in any case; anything else stops the run.
-- object and array: a value of another shape stops the run; declared members and items
-  follow the same rules, undeclared ones are kept as sent.
-- a required column with no value stops the run.
+  infinities stop.
+- boolean: true/false, also as text in any case; anything else stops.
+- object and array: a value of another shape stops; declared members and items follow the
+  same rules, undeclared ones are kept as sent.
+- a required column with no value stops.
+
+A stop fails the row's partition (``VendorStream.map_row``); the run reads the others.
 """
 
 from __future__ import annotations

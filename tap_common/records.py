@@ -49,7 +49,7 @@ def parse_timestamp(value: t.Any, *, field: str, naive_tz: dt.tzinfo = UTC) -> d
     """Parse an ISO 8601 timestamp; a vendor time without offset is taken in ``naive_tz``.
 
     Raises VendorDataError naming the field for a value that is not a timestamp, so a
-    format change at the vendor stops the run instead of landing bad data.
+    format change at the vendor fails the partition instead of landing bad data.
     """
     if not isinstance(value, str):
         msg = f"field '{field}' holds {value!r}, not an ISO 8601 timestamp"

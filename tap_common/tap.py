@@ -55,7 +55,8 @@ COMMON_SETTINGS = th.PropertiesList(
         title="Retries per request",
         description=(
             "How many times a request is retried after a 429, a 5xx, a timeout, a dropped "
-            "connection or an unreadable body, before the run stops with an error."
+            "connection or an unreadable body before its partition fails: the run reads the "
+            "other partitions, keeps that one's bookmark where it was, then exits with an error."
         ),
     ),
     th.Property(

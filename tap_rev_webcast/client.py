@@ -219,6 +219,11 @@ class RevStream(VendorStream[RevRun]):
     rate_family: str = "get"
     #: Key of the rows in a JSON object body; None when the body is the list of rows.
     records_key: str | None = None
+    #: Key of the vendor's total in a JSON object body; None when the body has none.
+    total_key: str | None = None
+    #: The other envelope keys this stream reads. Like the rows' and the total's, they are
+    #: read in whichever spelling Rev writes them (``ScrollId``, ``Status``).
+    envelope_names: t.ClassVar[tuple[str, ...]] = ("scrollId",)
     #: Context values copied into each record (report rows carry their webcast and run).
     context_columns: tuple[str, ...] = ()
     #: Vendor names (after snake_case) that this stream stores under another column name.
@@ -394,7 +399,7 @@ class RevStream(VendorStream[RevRun]):
         """JSON (tap_common), the envelope's keys in one spelling (``envelope_keys``)."""
         body = super().parse_body(response)
         if isinstance(body, dict):
-            names = (self.records_key, getattr(self, "total_key", None), "scrollId")
+            names = (self.records_key, self.total_key, *self.envelope_names)
             body = envelope_keys(body, [name for name in names if name])
         return body
 

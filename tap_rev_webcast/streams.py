@@ -548,6 +548,8 @@ class RealtimeAttendeesStream(ReportStream):
     rate_family = "realtime"
     primary_keys = ("webcast_id", "run_number", "session_id")
     records_key = "attendees"
+    total_key = "total"
+    envelope_names = ("scrollId", "status")  # status "Initiated": aggregation has just begun
     meanings = (SCROLL_EXPIRED, BAD_REQUEST_SKIPPED, *ReportStream.meanings)
     # At 2 requests a minute, fetching ahead would gain nothing.
     prefetch_partitions = False
@@ -613,9 +615,9 @@ class RealtimeAttendeesStream(ReportStream):
     def get_new_paginator(self) -> ScrollPaginator:
         # A live snapshot: its pages are checked (a scroll that does not advance stops), its
         # rows never reconciled with the total (attendees come and go while it is read).
-        read = partition_read(self, self.partition, unit="attendees", total_name="total")
+        read = partition_read(self, self.partition, unit="attendees", total_name=self.total_key)
         self.scroll = ScrollPaginator(
-            self, "attendees", "total", restart_on_expiry=False, partition_read=read
+            self, "attendees", self.total_key, restart_on_expiry=False, partition_read=read
         )
         return self.scroll
 

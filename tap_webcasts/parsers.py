@@ -204,7 +204,7 @@ def _csv_last_row_incomplete(path: Path) -> str | None:
     """A CSV body that ends without a line break: is its last row shorter than the header?
 
     The last line is read alone, so a last row with a quoted line break inside it is taken
-    as cut (the report is then downloaded again, and the run stops if it stays so).
+    as cut (the report is then downloaded again, and its partition fails if it stays so).
     """
     size = path.stat().st_size
     with path.open("rb") as file:

@@ -205,7 +205,7 @@ STREAM_OF_ROUTE = {
 
 @pytest.mark.parametrize("body", ERROR_OBJECTS, ids=lambda body: next(iter(body)))
 @pytest.mark.parametrize("route", list(STREAM_OF_ROUTE))
-def test_an_error_object_answered_with_200_stops_the_run_naming_it(cast, route, body):
+def test_an_error_object_answered_with_200_fails_its_partition_naming_it(cast, route, body):
     """Before: 572 of 600 events (exit 0), all-NULL analytics rows, 0 of 4 summary rows."""
     stream = STREAM_OF_ROUTE[route]
     cast.api.error_with_200 = body
@@ -289,7 +289,7 @@ def rewrite(server: SandboxServer, path_end: str, change: t.Callable[[t.Any], t.
         "campaigns: paged wrapper",
     ],
 )
-def test_a_body_the_tap_cannot_read_stops_the_run_in_one_line(
+def test_a_body_the_tap_cannot_read_fails_its_partition_in_one_line(
     cast, path_end, change, stream, cause
 ):
     rewrite(cast.server, path_end, change)

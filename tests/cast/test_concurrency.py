@@ -72,7 +72,7 @@ def test_retried_faults_change_nothing(slow_sandbox):
     assert faulty.output == clean.output
 
 
-def test_a_failing_partition_stops_the_run_where_a_sequential_run_stops(slow_sandbox):
+def test_a_failing_partition_fails_alone_with_the_output_of_a_sequential_run(slow_sandbox):
     server, dataset, _ = slow_sandbox
     config = cast_config(server, dataset, page_size=10, max_retries=1)
     target = dataset.ground_truth()["campaigns"][4]["generate_group"]

@@ -8,6 +8,7 @@ byte-order mark before a JSON body (every tap; the XML and CSV readers already s
 from __future__ import annotations
 
 import json
+import logging
 import typing as t
 from collections import Counter
 
@@ -84,6 +85,54 @@ def test_rev_reports_in_pascal_case_with_null_sessions_are_read_whole(rev: Rev) 
     assert len(truth) > 500  # pages after the first were read through ScrollId
     assert Counter(map(session_identity, rows)) == Counter(map(session_identity, truth))
     assert len({r["session_key"] for r in rows}) == len(rows)
+
+
+REALTIME = "/real-time/attendees"
+
+
+def pascal_case_realtime(*, null_list: bool):
+    """Every real-time attendees page answers ``Total``/``Attendees``/``ScrollId``/``Status``
+    (and the counts in PascalCase); with ``null_list``, ``Attendees: null`` and no scroll."""
+
+    def hook(request, response):
+        if not request.path.endswith(REALTIME) or response.status != 200:
+            return
+        body = json.loads(response.body)
+        body["status"] = "Initiated"  # aggregation has only started: said in the logs
+        if null_list:
+            body["attendees"], body["total"], body["scrollId"] = None, 0, None
+        body = {key[:1].upper() + key[1:]: value for key, value in body.items()}
+        response.body = json.dumps(body).encode()
+
+    return hook
+
+
+@pytest.mark.parametrize("null_list", [False, True], ids=["pages", "null_attendees"])
+def test_rev_realtime_attendees_in_pascal_case_are_read_whole(
+    null_list: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The live webcast's snapshot answers PascalCase keys on each of its 3 pages, the last
+    with a scroll id that no longer works (sandbox ``last_page="count"``): every attendee
+    once, ended at ``Total`` without a warning that the snapshot was cut. ``Attendees:
+    null`` is a snapshot without attendees: no rows, no error."""
+    caplog.set_level(logging.INFO)
+    rev = start_rev(rev_dataset(webcasts=3, sessions=5, realtime_attendees=1200))
+    rev.api.last_page = "count"
+    rev.server.hooks.append(pascal_case_realtime(null_list=null_list))
+    try:
+        config = rev.config(**SEQUENTIAL)
+        catalog = catalog_selecting(TapRevWebcast, config, "realtime_attendees")
+        run = run_tap(tap_with_clock(rev.clock), config, catalog=catalog)
+    finally:
+        rev.server.stop()
+
+    truth = [] if null_list else rev.dataset.ground_truth()["realtime_attendees"]
+    rows = run.records("realtime_attendees")
+    assert len(truth) in (0, 1200)
+    assert Counter(r["session_id"] for r in rows) == Counter(r["SessionId"] for r in truth)
+    assert "snapshot ends there" not in caplog.text  # the read ended at Total
+    assert "Rev has only started aggregating" in caplog.text  # Status read
+    assert rev.server.count(REALTIME, status=200) == (1 if null_list else 3)
 
 
 @pytest.mark.parametrize("response_format", ["xml", "json"])

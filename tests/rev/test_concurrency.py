@@ -125,7 +125,7 @@ def test_the_summary_alone_is_fetched_ahead_too(live_rev: LiveRev):
     assert concurrent.records("webcast_attendance_summary")
 
 
-def test_a_failing_report_stops_the_run_where_a_sequential_run_stops(live_rev: LiveRev):
+def test_a_failing_report_fails_alone_with_the_output_of_a_sequential_run(live_rev: LiveRev):
     rev = live_rev
     target = rev.completed()[3]
     runs = {}
