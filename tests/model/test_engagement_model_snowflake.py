@@ -1,6 +1,7 @@
-"""The engagement model on Snowflake: the three demo sandboxes' taps (`meltano invoke`) through
-target-snowflake, then `dbt build` with dbt-snowflake, both under the fakesnow emulator
-(tests/snowflake/fakesnow_target.py says what it stands in for).
+"""The engagement model on Snowflake: the three demo sandboxes' taps, configured as meltano.yml's
+`sandbox` environment configures them, through target-snowflake, then `dbt build` with
+dbt-snowflake, both under the fakesnow emulator (tests/snowflake/fakesnow_target.py says
+what it stands in for).
 
 The SQL is the Snowflake branch of every cross-warehouse macro; fakesnow runs it on DuckDB
 after translating it. This proves the models' logic under Snowflake's SQL as fakesnow models
@@ -18,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, MeltanoProject
+from tap_cast.tap import TapCast
+from tap_rev_webcast.tap import TapRevWebcast
+from tap_webcasts.tap import TapWebcasts
+from tests.helpers import ROOT, MeltanoProject, run_tap
 from tests.model.conftest import VENDORS, meltano_env
 from tests.model.test_engagement_model import MARTS, comparable, duckdb_rows
 from tests.model.truth import Expected
@@ -29,6 +33,8 @@ pytestmark = pytest.mark.e2e
 __all__ = ["snowflake_python"]  # the loader's virtualenv, a fixture
 
 PROJECT = ROOT / "transform"
+TAPS = {"tap-cast": TapCast, "tap-webcasts": TapWebcasts, "tap-rev-webcast": TapRevWebcast}
+assert set(TAPS) == set(VENDORS)
 #: The profile a user points at their account (transform/profiles/snowflake); dummy values.
 DBT_ENV = {
     "DBT_SNOWFLAKE_ACCOUNT": "testorg-testaccount",
@@ -68,9 +74,13 @@ def snowflake_build(
     (tmp / "fakesnow").mkdir()
     snowflake = FakeSnowflake(snowflake_python, tmp / "fakesnow", snowflake_config())
     meltano = MeltanoProject(env=meltano_env(tmp, sandbox_urls))
-    for tap in VENDORS:
-        singer = meltano.run("invoke", tap, timeout=900).stdout
-        snowflake.load(singer, default_target_schema=tap.upper().replace("-", "_"))
+    for tap, tap_class in TAPS.items():
+        # The tap as the `sandbox` environment configures it (these sandboxes' URLs), run
+        # here rather than by `meltano invoke`, which shares .meltano/run/ with any other
+        # Meltano run in this checkout.
+        config = json.loads(meltano.run("config", "--unsafe", "print", tap).stdout)
+        run = run_tap(tap_class, config)
+        snowflake.load(run.stdout, default_target_schema=tap.upper().replace("-", "_"))
     result = snowflake.dbt(
         "build",
         "--project-dir", str(PROJECT),
