@@ -298,7 +298,7 @@ def dbt_build(
     results = json.loads((workdir / f"target-{warehouse}" / "run_results.json").read_text())
     nodes = sorted(results["results"], key=lambda node: -node["execution_time"])
     slowest = ", ".join(
-        f"{node['unique_id'].rsplit('.', 1)[-1]} {node['execution_time']:.0f} s"
+        f"{node['unique_id'].rsplit('.', 1)[-1]} {node['execution_time']:.1f} s"
         for node in nodes[:4]
     )
     return {**measured, "summary": done[-1].strip() if done else "?", "slowest": slowest}
