@@ -76,14 +76,19 @@ def retry_advice(exc: BaseException, request_timeout: float) -> str:
     return "Raise 'max_retries' if the API is busy or failing for a while."
 
 
+def host_and_port(url: str) -> str:
+    """``cast.app:443``: where a connection to ``url`` goes, for error messages."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
 class UnreachableError(FatalAPIError):
     """The API's host could not be reached at all: a setting to fix, not a fault to retry."""
 
     @classmethod
     def of(cls, where: str, url: str, cause: str, base_url: str) -> UnreachableError:
         """``stream 'campaigns' cast_id=1: cannot connect to cast.app:443 (unknown host)``"""
-        parts = urlsplit(url)
-        host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        host = host_and_port(url)
         return cls(
             f"{where}: cannot connect to {host} ({cause}). Check the 'base_url' setting "
             f"('{base_url}'): scheme, host and port must reach the API from this machine. "
@@ -98,8 +103,7 @@ class CertificateError(FatalAPIError):
     @classmethod
     def of(cls, where: str, url: str, tls: str, base_url: str) -> CertificateError:
         """``stream 'campaigns' cast_id=1: the TLS connection to cast.app:443 failed: ...``"""
-        parts = urlsplit(url)
-        host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        host = host_and_port(url)
         return cls(
             f"{where}: the TLS connection to {host} failed: {tls}. It is a certificate "
             f"problem, so nothing was sent and nothing was retried. Check the 'base_url' "
